@@ -1,0 +1,171 @@
+"""SQLAlchemy tables. The schema changes only through the Alembic migrations beside this file."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite stores them naive, in UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        moment: datetime = value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class PersonRow(Base):
+    __tablename__ = "people"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    spoken_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    servicenow_user_id: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer)
+    phones: Mapped[list[PhoneRow]] = relationship(
+        order_by="PhoneRow.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+    __mapper_args__ = {"version_id_col": version}
+
+
+class PhoneRow(Base):
+    __tablename__ = "person_phones"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(20), index=True)
+    voice: Mapped[bool] = mapped_column(Boolean)
+    sms: Mapped[bool] = mapped_column(Boolean)
+
+
+class GroupRow(Base):
+    __tablename__ = "groups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    spoken_name: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    members: Mapped[list[MemberRow]] = relationship(
+        order_by="MemberRow.position",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        foreign_keys="MemberRow.group_id",
+    )
+    __mapper_args__ = {"version_id_col": version}
+
+
+class MemberRow(Base):
+    """One position in a group; exactly one of the target columns is set, per ``kind``."""
+
+    __tablename__ = "group_members"
+    __table_args__ = (
+        CheckConstraint("kind IN ('person', 'group', 'phone', 'rotation')", name="kind"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    member_group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"), index=True)
+    rotation_id: Mapped[int | None] = mapped_column(ForeignKey("rotations.id"), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    label: Mapped[str | None] = mapped_column(String(200))
+
+
+class RotationRow(Base):
+    __tablename__ = "rotations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    start: Mapped[date] = mapped_column(Date)
+    shift_length: Mapped[int] = mapped_column(Integer)
+    shift_unit: Mapped[str] = mapped_column(String(8))
+    handoff: Mapped[str] = mapped_column(String(5))
+    timezone: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    participants: Mapped[list[ParticipantRow]] = relationship(
+        order_by="ParticipantRow.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ParticipantRow(Base):
+    __tablename__ = "rotation_participants"
+    __table_args__ = (UniqueConstraint("rotation_id", "position"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rotation_id: Mapped[int] = mapped_column(ForeignKey("rotations.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+
+
+class AbsenceRow(Base):
+    __tablename__ = "absences"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    replacement_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class PolicyRow(Base):
+    __tablename__ = "escalation_policies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    ring_timeout: Mapped[int] = mapped_column(Integer)
+    rounds: Mapped[int] = mapped_column(Integer)
+    round_delay: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    tiers: Mapped[list[TierRow]] = relationship(
+        order_by="TierRow.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TierRow(Base):
+    __tablename__ = "policy_tiers"
+    __table_args__ = (UniqueConstraint("policy_id", "position"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("escalation_policies.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), index=True)

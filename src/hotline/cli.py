@@ -1,0 +1,177 @@
+"""The ``hotline`` command line. Settings errors exit 2; other user errors exit 1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+
+from hotline.bootstrap import Container, SchemaOutOfDate, build
+from hotline.domain.errors import DomainError
+from hotline.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="Hotline: phone-first incident escalation.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+directory_app = typer.Typer(
+    help="People, groups, rotations, absences, policies.", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+app.add_typer(directory_app, name="directory")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"hotline: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        fail(str(error), code=2)
+
+
+def run(work: Callable[[Container], Awaitable[T]], *, check_schema: bool = True) -> T:
+    """Build the container, run ``work``, always close; domain errors become exit 1."""
+
+    async def main() -> T:
+        container = build(settings())
+        try:
+            if check_schema:
+                await container.check_schema()
+            return await work(container)
+        finally:
+            await container.close()
+
+    try:
+        return asyncio.run(main())
+    except (DomainError, SchemaOutOfDate) as error:
+        fail(str(error))
+    except OSError as error:
+        fail(f"cannot reach the database: {error.strerror or error}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+) -> None:
+    """Run the web server (REST API, voice webhooks, worker)."""
+    import uvicorn
+
+    from hotline.web.app import create_app
+
+    config = settings()
+    logging.basicConfig(
+        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    run(lambda c: c.check_schema(), check_schema=False)  # refuse to start on an old schema
+    uvicorn.run(create_app(config), host=host, port=port, log_level=config.log_level.lower())
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Create or migrate the database schema."""
+    from hotline.adapters.db import migrate
+
+    async def work(c: Container) -> str | None:
+        await migrate.upgrade(c.engine, revision)
+        return await migrate.current(c.engine)
+
+    typer.echo(f"database at revision {run(work, check_schema=False)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database."""
+    from hotline.adapters.db import migrate
+
+    at = run(lambda c: migrate.current(c.engine), check_schema=False)
+    typer.echo(f"{at or 'empty'} (newest: {migrate.head()})")
+
+
+@directory_app.command("import")
+def directory_import(
+    file: Annotated[Path, typer.Argument(help="agent_list.json (seed) or a Hotline YAML file.")],
+    dry_run: Annotated[bool, typer.Option(help="Validate and report, write nothing.")] = False,
+) -> None:
+    """Import people, groups, rotations, absences and policies (idempotent)."""
+    from hotline.services.importer import ImportFailed, import_directory, parse
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"cannot read {file}: {getattr(error, 'strerror', None) or error}")
+    try:
+        parsed = parse(text, str(file))
+        report = run(lambda c: import_directory(c.directory, parsed, str(file), dry_run=dry_run))
+    except ImportFailed as error:
+        fail(f"import failed, nothing was written:\n{error}")
+    prefix = "dry run, nothing written: " if dry_run else ""
+    typer.echo(prefix + report.summary())
+
+
+@app.command()
+def oncall(
+    group: Annotated[str, typer.Argument(help="Group name.")],
+    at: Annotated[str | None, typer.Option(help="ISO 8601 instant; default now.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Who is on call for GROUP, in calling order."""
+    when = _instant(at)
+
+    async def work(c: Container) -> tuple[datetime, list[Any]]:
+        moment = when or c.clock.now()
+        return moment, await c.directory.oncall(group, moment)
+
+    moment, entries = run(work)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "group": group,
+                    "at": moment.isoformat(),
+                    "oncall": [{"name": e.name, "phone": e.phone} for e in entries],
+                }
+            )
+        )
+        return
+    typer.echo(f"On call for {group} at {moment.isoformat(timespec='seconds')}:")
+    if not entries:
+        typer.echo("  nobody")
+        return
+    width = max(len(e.name) for e in entries)
+    for i, e in enumerate(entries, 1):
+        typer.echo(f"  {i:>2}. {e.name:<{width}}  {e.phone}")
+
+
+def _instant(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--at: {text!r} is not an ISO 8601 instant (e.g. 2026-01-31T09:00:00+00:00)")
+    if moment.tzinfo is None:
+        fail("--at: give a UTC offset, e.g. 2026-01-31T09:00:00Z")
+    return moment
+
+
+def main() -> None:
+    sys.exit(app())

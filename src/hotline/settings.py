@@ -1,0 +1,196 @@
+"""Hotline's settings: one typed object, read once at start-up.
+
+Sources, highest priority first: keyword arguments (tests), environment variables, then the
+YAML file named by ``HOTLINE_CONFIG``. In that file a setting is written either under its
+environment name (``HOTLINE_PUBLIC_URL``) or its field name (``public_url``). Secrets are
+``SecretStr``: they never show in ``repr``, logs or error messages.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import phonenumbers
+import yaml
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+CONFIG_ENV = "HOTLINE_CONFIG"
+TWILIO_API_DEFAULT = "https://api.twilio.com"
+
+
+class SettingsError(Exception):
+    """Start-up must stop: the message names each bad setting and why, never its value."""
+
+
+def _env(name: str) -> Any:
+    return Field(validation_alias=name)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        case_sensitive=True, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+    # repr=False: a PostgreSQL URL may carry a password.
+    database_url: str = Field(
+        "sqlite:///./hotline.db", validation_alias="HOTLINE_DATABASE_URL", repr=False
+    )
+    public_url: str = Field("http://127.0.0.1:8000", validation_alias="HOTLINE_PUBLIC_URL")
+    carrier: Literal["simulator", "twilio"] = Field("simulator", validation_alias="HOTLINE_CARRIER")
+    api_token: SecretStr | None = Field(None, validation_alias="HOTLINE_API_TOKEN")
+    default_region: str = Field("US", validation_alias="HOTLINE_DEFAULT_REGION")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", validation_alias="HOTLINE_LOG_LEVEL"
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        10_000, ge=100, le=600_000, validation_alias="HOTLINE_SQLITE_BUSY_TIMEOUT_MS"
+    )
+    twilio_account_sid: str | None = Field(None, validation_alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: SecretStr | None = Field(None, validation_alias="TWILIO_AUTH_TOKEN")
+    twilio_phone_number: str | None = Field(None, validation_alias="TWILIO_PHONE_NUMBER")
+    twilio_api_base_url: str = Field(TWILIO_API_DEFAULT, validation_alias="TWILIO_API_BASE_URL")
+    servicenow_instance_url: str | None = Field(None, validation_alias="SERVICENOW_INSTANCE_URL")
+    servicenow_username: str | None = Field(None, validation_alias="SERVICENOW_USERNAME")
+    servicenow_password: SecretStr | None = Field(None, validation_alias="SERVICENOW_PASSWORD")
+    servicenow_webhook_secret: SecretStr | None = Field(
+        None, validation_alias="SERVICENOW_WEBHOOK_SECRET"
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, _YamlSource(settings_cls)
+
+    @field_validator("public_url", "twilio_api_base_url", "servicenow_instance_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http:// or https:// URL")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or fragment")
+        if parts.username or parts.password:
+            raise ValueError("must not contain credentials")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0].split("+", 1)[0]
+        if scheme not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError("must be a two-letter region code such as US or GB")
+        return value.upper()
+
+    @field_validator("twilio_phone_number")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            parsed = phonenumbers.parse(value, None)
+        except phonenumbers.NumberParseException:
+            raise ValueError("must be a phone number in +E.164 form") from None
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+    @field_validator("api_token", "servicenow_webhook_secret")
+    @classmethod
+    def _strong(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters long")
+        return value
+
+    @model_validator(mode="after")
+    def _twilio_complete(self) -> Settings:
+        if self.carrier == "twilio":
+            missing = [
+                env
+                for env, value in (
+                    ("TWILIO_ACCOUNT_SID", self.twilio_account_sid),
+                    ("TWILIO_AUTH_TOKEN", self.twilio_auth_token),
+                    ("TWILIO_PHONE_NUMBER", self.twilio_phone_number),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError("HOTLINE_CARRIER=twilio also needs " + ", ".join(missing))
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    """Reads the YAML file named by ``HOTLINE_CONFIG``; keys are env names or field names."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        self._data = self._load()
+
+    def _load(self) -> dict[str, Any]:
+        path = os.environ.get(CONFIG_ENV)
+        if not path:
+            return {}
+        try:
+            raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except OSError as error:
+            raise SettingsError(f"{CONFIG_ENV}: cannot read {path}: {error.strerror}") from None
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark else ""
+            raise SettingsError(f"{CONFIG_ENV}: {path}{where} is not valid YAML") from None
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            raise SettingsError(f"{CONFIG_ENV}: {path} must hold a mapping of settings")
+        by_alias = {
+            str(f.validation_alias): name for name, f in self.settings_cls.model_fields.items()
+        }
+        data: dict[str, Any] = {}
+        for key, value in raw.items():
+            name = by_alias.get(str(key), str(key))
+            if name not in self.settings_cls.model_fields:
+                raise SettingsError(f"{CONFIG_ENV}: unknown setting {key!r} in {path}")
+            data[str(self.settings_cls.model_fields[name].validation_alias)] = value
+        return data
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(str(field.validation_alias)), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings once. Raises :class:`SettingsError` with a message safe to print."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        aliases = {name: str(f.validation_alias) for name, f in Settings.model_fields.items()}
+        lines = []
+        for problem in error.errors(include_input=False, include_url=False):
+            loc = problem["loc"]
+            name = aliases.get(str(loc[0]), str(loc[0])) if loc else "settings"
+            message = problem["msg"].removeprefix("Value error, ")
+            lines.append(f"{name}: {message}")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
