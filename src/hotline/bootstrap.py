@@ -2,22 +2,57 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.adapters.clock import SystemClock
 from hotline.adapters.db import migrate
 from hotline.adapters.db.engine import create_engine
+from hotline.adapters.db.jobs_repo import SqlJobStore
 from hotline.adapters.db.uow import SqlUnitOfWork, session_factory
-from hotline.ports import Clock
+from hotline.adapters.servicenow import ServiceNowTickets
+from hotline.adapters.smtp import SmtpMailer
+from hotline.adapters.twilio.carrier import TwilioCarrier, make_client
+from hotline.jobs.worker import Worker
+from hotline.ports import Carrier, Clock, Mailer, Tickets
 from hotline.services.directory import DirectoryService
-from hotline.settings import Settings
+from hotline.services.page_calls import PageCalls
+from hotline.services.paging import PagingConfig, PagingService
+from hotline.settings import DEMO_PHONE_NUMBER, Settings
+
+if TYPE_CHECKING:
+    from hotline.simulator import Simulator
 
 
 class SchemaOutOfDate(Exception):
     """The database is not at the newest migration; ``hotline db upgrade`` fixes it."""
+
+
+@dataclass(frozen=True)
+class CarrierAccount:
+    """Who we are at the carrier. In simulator mode, unset values get per-process random
+    demo credentials (the in-process simulator shares them), never a fixed known token."""
+
+    account_sid: str
+    auth_token: str = field(repr=False)
+    phone_number: str
+    secondary_token: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CarrierAccount:
+        secondary = settings.twilio_auth_token_secondary
+        token = settings.twilio_auth_token
+        return cls(
+            account_sid=settings.twilio_account_sid or "AC" + secrets.token_hex(16),
+            auth_token=token.get_secret_value() if token else secrets.token_hex(16),
+            phone_number=settings.twilio_phone_number or DEMO_PHONE_NUMBER,
+            secondary_token=secondary.get_secret_value() if secondary else None,
+        )
 
 
 @dataclass
@@ -26,6 +61,34 @@ class Container:
     engine: AsyncEngine
     clock: Clock
     directory: DirectoryService
+    account: CarrierAccount
+    http: httpx.AsyncClient
+    twilio: Any  # twilio.rest.Client (the SDK is untyped)
+    carrier: Carrier
+    paging: PagingService
+    page_calls: PageCalls
+    worker: Worker
+    simulator: Simulator | None = None
+    run_worker: bool = True
+
+    @property
+    def webhook_tokens(self) -> list[str]:
+        """Tokens a carrier webhook may be signed with (primary first, for rotation)."""
+        return [t for t in (self.account.auth_token, self.account.secondary_token) if t]
+
+    async def start(self) -> None:
+        """Start what runs in the background: the job worker and, in demo mode, the
+        in-process simulator."""
+        if self.run_worker:
+            self.worker.start()
+        if self.simulator is not None:
+            await self.simulator.start()
+            public = self.settings.public_url
+            self.simulator.configure_number(
+                self.account.phone_number,
+                voice_url=public + "/voice/incoming",
+                status_callback=public + "/voice/status",
+            )
 
     async def check_schema(self) -> None:
         at, newest = await migrate.current(self.engine), migrate.head()
@@ -40,6 +103,10 @@ class Container:
             await connection.execute(text("SELECT 1"))
 
     async def close(self) -> None:
+        await self.worker.stop()
+        if self.simulator is not None:
+            await self.simulator.close()
+        await self.http.aclose()
         await self.engine.dispose()
 
 
@@ -49,9 +116,76 @@ def build(settings: Settings, clock: Clock | None = None) -> Container:
         settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
     sessions = session_factory(engine)
+    account = CarrierAccount.from_settings(settings)
+    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
+    twilio = make_client(account.account_sid, account.auth_token, settings.carrier_api_url, http)
+    carrier = TwilioCarrier(twilio)
+    wake: list[Worker] = []
+    uow = lambda: SqlUnitOfWork(sessions, on_jobs=lambda: wake[0].wake())  # noqa: E731
+    clock = clock or SystemClock()
+    paging = PagingService(
+        uow,
+        clock,
+        PagingConfig(
+            public_url=settings.public_url,
+            from_number=account.phone_number,
+            human_check=settings.page_human_check,
+            machine_detection=settings.page_machine_detection,
+            tickets_enabled=settings.servicenow_instance_url is not None,
+            email_enabled=settings.smtp_host is not None,
+        ),
+    )
+    page_calls = PageCalls(paging, carrier, _tickets(settings, http), _mailer(settings))
+    worker = Worker(SqlJobStore(sessions), page_calls.handlers(), clock, on_dead=page_calls.on_dead)
+    wake.append(worker)
+    simulator = None
+    if settings.in_process_simulator:
+        from hotline.simulator import Simulator
+
+        simulator = Simulator(
+            account.account_sid,
+            account.auth_token,
+            numbers=[account.phone_number],
+            time_scale=settings.simulator_time_scale,
+        )
     return Container(
         settings=settings,
         engine=engine,
-        clock=clock or SystemClock(),
-        directory=DirectoryService(lambda: SqlUnitOfWork(sessions), settings.default_region),
+        clock=clock,
+        directory=DirectoryService(uow, settings.default_region),
+        account=account,
+        http=http,
+        twilio=twilio,
+        carrier=carrier,
+        paging=paging,
+        page_calls=page_calls,
+        worker=worker,
+        simulator=simulator,
+    )
+
+
+def _tickets(settings: Settings, http: httpx.AsyncClient) -> Tickets | None:
+    if settings.servicenow_instance_url is None:
+        return None
+    password = settings.servicenow_password
+    return ServiceNowTickets(
+        settings.servicenow_instance_url,
+        settings.servicenow_username or "",
+        password.get_secret_value() if password else "",
+        http,
+    )
+
+
+def _mailer(settings: Settings) -> Mailer | None:
+    if settings.smtp_host is None:
+        return None
+    password = settings.smtp_password
+    return SmtpMailer(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_from,
+        username=settings.smtp_username,
+        password=password.get_secret_value() if password else None,
+        starttls=settings.smtp_starttls,
+        use_tls=settings.smtp_tls,
     )

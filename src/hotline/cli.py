@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
 from hotline.bootstrap import Container, SchemaOutOfDate, build
 from hotline.domain.errors import DomainError
 from hotline.settings import Settings, SettingsError, load_settings
+from hotline.simulator import cli as simulator_cli
 
 T = TypeVar("T")
 
@@ -29,8 +31,15 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 directory_app = typer.Typer(
     help="People, groups, rotations, absences, policies.", no_args_is_help=True
 )
+incident_app = typer.Typer(help="Incidents.", no_args_is_help=True)
+twilio_app = typer.Typer(
+    help="Carrier account set-up (real Twilio or a simulator).", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(directory_app, name="directory")
+app.add_typer(twilio_app, name="twilio")
+app.add_typer(incident_app, name="incident")
+app.add_typer(simulator_cli.app, name="simulator")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -61,8 +70,9 @@ def run(work: Callable[[Container], Awaitable[T]], *, check_schema: bool = True)
         return asyncio.run(main())
     except (DomainError, SchemaOutOfDate) as error:
         fail(str(error))
-    except OSError as error:
-        fail(f"cannot reach the database: {error.strerror or error}")
+    except (OSError, DBAPIError) as error:
+        reason = getattr(error, "strerror", None) or getattr(error, "orig", None) or error
+        fail(f"cannot reach the database: {str(reason).splitlines()[0]}")
 
 
 @app.command()
@@ -159,6 +169,93 @@ def oncall(
     width = max(len(e.name) for e in entries)
     for i, e in enumerate(entries, 1):
         typer.echo(f"  {i:>2}. {e.name:<{width}}  {e.phone}")
+
+
+@incident_app.command("create")
+def incident_create(
+    title: Annotated[str, typer.Option(help="What is wrong.")],
+    severity: Annotated[int, typer.Option(help="1 critical ... 5 minimal.", min=1, max=5)],
+    group: Annotated[str | None, typer.Option(help="Page this group (one tier).")] = None,
+    policy: Annotated[str | None, typer.Option(help="Page with this escalation policy.")] = None,
+    description: Annotated[str | None, typer.Option(help="Details.")] = None,
+    dedup_key: Annotated[str | None, typer.Option(help="Same key while open: no new page.")] = None,
+) -> None:
+    """Create an incident and start paging. The calls are placed by the running server."""
+    from pydantic import ValidationError
+
+    from hotline.services.inputs import IncidentIn
+
+    try:
+        data = IncidentIn(
+            title=title,
+            severity=severity,
+            group=group,
+            policy=policy,
+            description=description,
+            dedup_key=dedup_key,
+        )
+    except ValidationError as error:
+        fail(str(error.errors(include_input=False)[0]["msg"]))
+
+    async def work(c: Container) -> tuple[int, str, bool]:
+        incident, created = await c.paging.open(data)
+        assert incident.id is not None
+        return incident.id, incident.status.value, created
+
+    incident_id, status, created = run(work)
+    verb = "created" if created else "already open (duplicate), nobody paged again:"
+    typer.echo(f"incident {incident_id} {verb} status {status}")
+
+
+@twilio_app.command("configure-number")
+def twilio_configure_number() -> None:
+    """Point TWILIO_PHONE_NUMBER's voice URL and status callback at HOTLINE_PUBLIC_URL."""
+    from hotline.services import carrier_setup as setup
+
+    async def work(c: Container) -> setup.Webhooks:
+        hooks = setup.Webhooks.for_public_url(c.settings.public_url)
+        await setup.configure_number(
+            c.twilio,
+            c.account.phone_number,
+            c.account.account_sid,
+            c.settings.carrier_api_url,
+            hooks,
+        )
+        return hooks
+
+    try:
+        hooks = run(work, check_schema=False)
+    except setup.SetupProblem as problem:
+        fail(str(problem))
+    number = settings().twilio_phone_number
+    typer.echo(f"{number}: incoming calls -> POST {hooks.voice_url}")
+    typer.echo(f"{number}: status callback -> POST {hooks.status_callback}")
+
+
+@twilio_app.command("check")
+def twilio_check() -> None:
+    """Verify credentials, the number, its webhooks and that the public URL is reachable."""
+    from hotline.services import carrier_setup as setup
+
+    async def work(c: Container) -> setup.CheckReport:
+        return await setup.check(
+            c.twilio,
+            c.http,
+            c.account.phone_number,
+            c.account.account_sid,
+            c.settings.carrier_api_url,
+            c.settings.public_url,
+        )
+
+    report = run(work, check_schema=False)
+    for line in report.passed:
+        typer.echo(f"ok       {line}")
+    for line in report.warnings:
+        typer.echo(f"warning  {line}")
+    for line in report.problems:
+        typer.echo(f"PROBLEM  {line}")
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 def _instant(text: str | None) -> datetime | None:

@@ -6,11 +6,15 @@ Adapters implement them (``hotline.adapters``); fakes for tests live next to the
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from hotline.domain.directory import Absence, Directory, EscalationPolicy, Group, Person, Rotation
+from hotline.domain.incident import Attempt, Incident, TimelineEvent
+from hotline.domain.incidents import IncidentStatus
+from hotline.domain.voice import CallStatus
 
 
 class Clock(Protocol):
@@ -70,12 +74,200 @@ class DirectoryRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    tries: int
+    created_at: datetime
+    incident_id: int | None = None
+    deadline: datetime | None = None
+
+
+class JobQueue(Protocol):
+    """The durable outbox, inside the caller's transaction."""
+
+    def enqueue(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        run_at: datetime,
+        incident_id: int | None = None,
+        ordering_key: str | None = None,
+        deadline: datetime | None = None,
+    ) -> None:
+        """Add a job; it becomes visible to workers when the transaction commits. Jobs
+        sharing an ``ordering_key`` run one at a time, in the order they were enqueued."""
+        ...
+
+
+class IncidentRepository(Protocol):
+    async def add(self, incident: Incident) -> Incident: ...
+    async def get(self, incident_id: int, *, for_update: bool = False) -> Incident | None: ...
+    async def save(self, incident: Incident) -> None:
+        """Write a loaded incident back; ``Conflict`` if someone else saved it meanwhile."""
+        ...
+
+    async def recent(
+        self, status: IncidentStatus | None = None, limit: int = 100
+    ) -> list[Incident]: ...
+    async def find_open_by_dedup_key(self, key: str) -> Incident | None: ...
+    async def find_by_external_id(self, external_id: str) -> Incident | None: ...
+    async def add_event(self, incident_id: int, event: TimelineEvent) -> None: ...
+    async def timeline(self, incident_id: int) -> list[TimelineEvent]: ...
+    async def add_attempt(self, attempt: Attempt) -> None: ...
+    async def attempt(self, token: str) -> Attempt | None: ...
+    async def attempt_by_number(self, incident_id: int, number: int) -> Attempt | None: ...
+    async def attempts(self, incident_id: int) -> list[Attempt]: ...
+    async def save_attempt(self, attempt: Attempt) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Nothing is written unless ``commit`` is awaited."""
 
     @property
     def directory(self) -> DirectoryRepository: ...
+    @property
+    def incidents(self) -> IncidentRepository: ...
+    @property
+    def jobs(self) -> JobQueue: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None: ...
     async def commit(self) -> None: ...
+
+
+# --- telephony ---------------------------------------------------------------------------
+
+
+class CarrierError(Exception):
+    """A carrier request failed. ``retryable`` says whether trying again later may work
+    (network trouble, rate limiting, carrier 5xx) or never will (bad number, bad request,
+    unknown call, bad credentials). ``str()`` never holds a secret."""
+
+    def __init__(self, message: str, *, retryable: bool, code: int | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class CallRequest:
+    """An outbound call. ``url`` is fetched on answer; ``status_callback`` receives the
+    ``status_events`` (subset of initiated, ringing, answered, completed)."""
+
+    to: str
+    from_: str
+    url: str
+    status_callback: str
+    status_events: tuple[str, ...] = ("initiated", "ringing", "answered", "completed")
+    timeout: int = 30
+    machine_detection: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CallInfo:
+    sid: str
+    status: CallStatus
+    to: str
+    from_: str
+    duration: int | None = None
+    answered_by: str | None = None
+    created_at: datetime | None = None
+
+
+class Carrier(Protocol):
+    """Places and controls phone calls and sends SMS.
+
+    Every method raises :class:`CarrierError`; its ``retryable`` flag follows the rules in
+    each docstring.
+    """
+
+    async def place_call(self, request: CallRequest) -> str:
+        """Start an outbound call; returns its call id. Retryable: network errors, HTTP 429
+        and 5xx. Permanent: an invalid or unreachable ``to``, bad credentials, bad request."""
+        ...
+
+    async def redirect_call(self, call_id: str, url: str) -> None:
+        """Make a live call fetch new instructions from ``url`` now. Retryable: network,
+        429, 5xx. Permanent: unknown call, or the call has already ended."""
+        ...
+
+    async def end_call(self, call_id: str) -> None:
+        """Cancel a call still queued or ringing, or hang up one in progress. A call that
+        has already ended is not an error. Retryable: network, 429, 5xx."""
+        ...
+
+    async def fetch_call(self, call_id: str) -> CallInfo:
+        """Current state of a call. Retryable: network, 429, 5xx. Permanent: unknown call."""
+        ...
+
+    async def find_calls(self, to: str, from_: str, since: datetime) -> list[CallInfo]:
+        """Calls from ``from_`` to ``to`` created at or after ``since`` (used to reconcile a
+        call whose creation may have reached the carrier before a crash). Retryable as
+        ``fetch_call``."""
+        ...
+
+    async def send_sms(self, to: str, from_: str, body: str) -> str:
+        """Send a text message; returns its id. Retryable: network, 429, 5xx. Permanent: an
+        invalid or non-mobile ``to``, an empty or too long body, bad credentials."""
+        ...
+
+
+# --- ticketing (ServiceNow) and e-mail --------------------------------------------------
+
+
+class TicketError(Exception):
+    """A ticketing request failed; ``retryable`` as for :class:`CarrierError`."""
+
+    def __init__(self, message: str, *, retryable: bool, status: int | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.status = status
+
+
+class TicketState(StrEnum):
+    """ServiceNow incident states Hotline sets (values are the ``state`` field codes)."""
+
+    IN_PROGRESS = "2"
+
+
+@dataclass(frozen=True, slots=True)
+class TicketUpdate:
+    """One write to an external incident; ``None`` fields are left unchanged."""
+
+    work_note: str | None = None
+    assigned_to: str | None = None
+    state: TicketState | None = None
+
+
+class Tickets(Protocol):
+    async def update(self, external_id: str, update: TicketUpdate) -> None:
+        """Apply ``update`` to the external incident ``external_id`` (a ServiceNow sys_id).
+
+        Raises :class:`TicketError`: retryable on network errors, timeouts, HTTP 429 and 5xx;
+        permanent on 400/401/403/404 (bad request, credentials, unknown incident)."""
+        ...
+
+
+class MailError(Exception):
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+@dataclass(frozen=True, slots=True)
+class EmailMessage:
+    to: tuple[str, ...]
+    subject: str
+    body: str
+
+
+class Mailer(Protocol):
+    async def send(self, message: EmailMessage) -> None:
+        """Send one plain-text e-mail. Raises :class:`MailError`: retryable on connection
+        problems and 4xx SMTP replies; permanent on 5xx replies (e.g. all recipients
+        refused) and authentication failures."""
+        ...

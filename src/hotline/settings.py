@@ -9,18 +9,29 @@ environment name (``HOTLINE_PUBLIC_URL``) or its field name (``public_url``). Se
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import phonenumbers
 import yaml
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 CONFIG_ENV = "HOTLINE_CONFIG"
 TWILIO_API_DEFAULT = "https://api.twilio.com"
+SIMULATOR_MOUNT = "/simulator"
+DEMO_PHONE_NUMBER = "+12025550100"
 
 
 class SettingsError(Exception):
@@ -29,6 +40,30 @@ class SettingsError(Exception):
 
 def _env(name: str) -> Any:
     return Field(validation_alias=name)
+
+
+class PagePhrases(BaseModel):
+    """What an agent hears in a page-out call. Placeholders: {name}, {number}, {severity},
+    {severity_name}, {title}, {status}, {assignee}. Set in the YAML file under
+    ``page_phrases``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    greeting: str = (
+        "Hello {name}. This is Hotline, calling about an urgent incident. Press any key to hear it."
+    )
+    details: str = "Incident {number}. Severity {severity}, {severity_name}. {title}."
+    menu: str = (
+        "Press 1 to accept it. Press 2 to pass it to the next person. "
+        "Press 3 to escalate it to the next tier. Press 9 to hear this again."
+    )
+    invalid: str = "Sorry, that is not one of the choices."
+    accepted: str = "Thank you, {name}. Incident {number} is now yours. Goodbye."
+    passed: str = "Understood. We will call the next person. Goodbye."
+    escalated: str = "Understood. We are escalating to the next tier. Goodbye."
+    goodbye: str = "We did not get a choice, so we will try someone else. Goodbye."
+    stale: str = "Incident {number} does not need you any more: it is {status}. Goodbye."
+    unknown: str = "This call is no longer needed. Goodbye."
 
 
 class Settings(BaseSettings):
@@ -53,7 +88,31 @@ class Settings(BaseSettings):
     twilio_account_sid: str | None = Field(None, validation_alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: SecretStr | None = Field(None, validation_alias="TWILIO_AUTH_TOKEN")
     twilio_phone_number: str | None = Field(None, validation_alias="TWILIO_PHONE_NUMBER")
-    twilio_api_base_url: str = Field(TWILIO_API_DEFAULT, validation_alias="TWILIO_API_BASE_URL")
+    twilio_auth_token_secondary: SecretStr | None = Field(
+        None, validation_alias="TWILIO_AUTH_TOKEN_SECONDARY"
+    )
+    # None: Twilio's API in twilio mode, the in-process simulator in simulator mode.
+    twilio_api_base_url: str | None = Field(None, validation_alias="TWILIO_API_BASE_URL")
+    simulator_time_scale: float = Field(
+        1.0, gt=0, le=100, validation_alias="HOTLINE_SIMULATOR_TIME_SCALE"
+    )
+    tts_voice: str = Field("Polly.Joanna", min_length=1, validation_alias="HOTLINE_TTS_VOICE")
+    tts_language: str = Field("en-US", min_length=2, validation_alias="HOTLINE_TTS_LANGUAGE")
+    page_human_check: bool = Field(True, validation_alias="HOTLINE_PAGE_HUMAN_CHECK")
+    page_machine_detection: bool = Field(False, validation_alias="HOTLINE_PAGE_MACHINE_DETECTION")
+    page_menu_timeout: int = Field(10, ge=3, le=60, validation_alias="HOTLINE_PAGE_MENU_TIMEOUT")
+    page_phrases: PagePhrases = Field(default_factory=PagePhrases, validation_alias="page_phrases")
+    servicenow_policies: dict[str, str] = Field(
+        default_factory=dict, validation_alias="servicenow_policies"
+    )
+    servicenow_default_policy: str = Field("default", validation_alias="SERVICENOW_DEFAULT_POLICY")
+    smtp_host: str | None = Field(None, validation_alias="HOTLINE_SMTP_HOST")
+    smtp_port: int = Field(25, ge=1, le=65535, validation_alias="HOTLINE_SMTP_PORT")
+    smtp_username: str | None = Field(None, validation_alias="HOTLINE_SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(None, validation_alias="HOTLINE_SMTP_PASSWORD")
+    smtp_from: str = Field("hotline@localhost", validation_alias="HOTLINE_SMTP_FROM")
+    smtp_starttls: bool = Field(False, validation_alias="HOTLINE_SMTP_STARTTLS")
+    smtp_tls: bool = Field(False, validation_alias="HOTLINE_SMTP_TLS")
     servicenow_instance_url: str | None = Field(None, validation_alias="SERVICENOW_INSTANCE_URL")
     servicenow_username: str | None = Field(None, validation_alias="SERVICENOW_USERNAME")
     servicenow_password: SecretStr | None = Field(None, validation_alias="SERVICENOW_PASSWORD")
@@ -112,6 +171,13 @@ class Settings(BaseSettings):
             raise ValueError("must be a phone number in +E.164 form") from None
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
+    @field_validator("twilio_account_sid")
+    @classmethod
+    def _account_sid(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"AC[0-9a-fA-F]{32}", value):
+            raise ValueError("must be AC followed by 32 hexadecimal characters")
+        return value
+
     @field_validator("api_token", "servicenow_webhook_secret")
     @classmethod
     def _strong(cls, value: SecretStr | None) -> SecretStr | None:
@@ -134,6 +200,19 @@ class Settings(BaseSettings):
             if missing:
                 raise ValueError("HOTLINE_CARRIER=twilio also needs " + ", ".join(missing))
         return self
+
+    @property
+    def in_process_simulator(self) -> bool:
+        """Demo mode: the simulator runs inside ``hotline serve`` at ``/simulator``."""
+        return self.carrier == "simulator" and self.twilio_api_base_url is None
+
+    @property
+    def carrier_api_url(self) -> str:
+        if self.twilio_api_base_url is not None:
+            return self.twilio_api_base_url
+        if self.carrier == "simulator":
+            return self.public_url + SIMULATOR_MOUNT
+        return TWILIO_API_DEFAULT
 
     @property
     def is_sqlite(self) -> bool:

@@ -124,11 +124,6 @@ def test_hours_unit_counts_elapsed_hours_across_dst() -> None:
     assert rota.on_shift(utc(2024, 3, 31, 9)) == "ann"  # 24 elapsed hours, 10:00 BST
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: hour shifts subtract wall-clock times when `at` shares the rotation's "
-    "ZoneInfo, so the answer depends on how the same instant is expressed",
-)
 def test_hours_unit_same_instant_in_local_time_gives_same_answer() -> None:
     rota = Rotation(
         "rota",

@@ -7,15 +7,16 @@ normalised to E.164 by the service layer (``phonenumbers`` is not allowed in the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hotline.domain.errors import CycleError, Invalid
 
-E164_MAX_DIGITS = 15
+E164 = re.compile(r"\+[0-9]{2,15}")  # ASCII digits only: str.isdigit() accepts others
 
 
 class ShiftUnit(StrEnum):
@@ -117,7 +118,9 @@ class Rotation:
             return None
         tz = ZoneInfo(self.timezone)
         if self.shift_unit is ShiftUnit.HOURS:
-            elapsed = at - datetime.combine(self.start, self.handoff, tzinfo=tz)
+            # In UTC: two datetimes sharing a tzinfo would subtract as wall-clock times.
+            first = datetime.combine(self.start, self.handoff, tzinfo=tz).astimezone(UTC)
+            elapsed = at.astimezone(UTC) - first
             if elapsed < timedelta(0):
                 return None
             index = elapsed // timedelta(hours=self.shift_length)
@@ -184,8 +187,7 @@ def _check_name(name: str, field: str = "name") -> None:
 
 
 def _check_e164(number: str, field: str) -> None:
-    digits = number[1:]
-    ok = number.startswith("+") and digits.isdigit() and 2 <= len(digits) <= E164_MAX_DIGITS
+    ok = E164.fullmatch(number) is not None
     _require(ok, f"{number!r} is not an E.164 number", field)
 
 

@@ -29,3 +29,7 @@ class CycleError(Conflict):
     def __init__(self, path: list[str]) -> None:
         super().__init__("group nesting cycle: " + " -> ".join(path))
         self.path = path
+
+
+class ConcurrentChange(Conflict):
+    """Someone else saved the same record first; reload and try again."""

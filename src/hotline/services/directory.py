@@ -7,7 +7,7 @@ caller's unit of work, so the importer can write a whole file in one transaction
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from hotline.domain import directory as d
@@ -108,7 +108,11 @@ async def apply_absence(
 ) -> tuple[d.Absence, Saved]:
     """Save an absence; without an id, an identical (person, start, end) one is reused."""
     absence = d.Absence(
-        data.person, data.starts_at, data.ends_at, data.replacement or None, data.reason or None
+        data.person,
+        utc(data.starts_at, "starts_at"),
+        utc(data.ends_at, "ends_at"),
+        data.replacement or None,
+        data.reason or None,
     )
     d.validate_absence(absence)
     if absence_id is None:
@@ -294,9 +298,18 @@ class DirectoryService:
         """Who to phone for ``group`` at the aware instant ``at``, in order."""
         if at.tzinfo is None:
             raise Invalid("the instant must include a UTC offset", field="at")
+        at = utc(at, "at")
         async with self._uow() as uow:
             snapshot = await uow.directory.load_for_oncall([group], at)
         return oncall(snapshot, group, at)
+
+
+def utc(at: datetime, field: str) -> datetime:
+    """``at`` in UTC; an instant that only exists with its offset is invalid input."""
+    try:
+        return at.astimezone(UTC)
+    except OverflowError:
+        raise Invalid("is outside the supported range of dates", field=field) from None
 
 
 def _found(value: T | None, kind: str, key: object) -> T:

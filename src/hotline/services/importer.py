@@ -196,7 +196,7 @@ def _yaml_lines(text: str) -> dict[Path, int]:
     stack: list[tuple[Path, yaml.Node]] = [((), root)] if root is not None else []
     while stack:
         path, node = stack.pop()
-        lines[path] = node.start_mark.line + 1
+        lines.setdefault(path, node.start_mark.line + 1)  # a key's own line wins
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 stack.append(((*path, str(key.value)), value))

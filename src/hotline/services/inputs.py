@@ -93,3 +93,22 @@ class DirectoryDocument(_In):
     groups: list[GroupIn] = Field(default_factory=list)
     absences: list[AbsenceIn] = Field(default_factory=list)
     policies: list[PolicyIn] = Field(default_factory=list)
+
+
+class IncidentIn(_In):
+    """A new incident. Paging uses ``policy``, or a one-tier policy for ``group``, or the
+    policy named ``default``."""
+
+    title: str = Field(min_length=1, max_length=500)
+    description: str | None = Field(None, max_length=20_000)
+    severity: int = Field(ge=1, le=5, description="1 critical ... 5 minimal")
+    group: str | None = None
+    policy: str | None = None
+    external_id: str | None = Field(None, max_length=64)
+    dedup_key: str | None = Field(None, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if self.group and self.policy:
+            raise ValueError("give a group or a policy, not both")
+        return self

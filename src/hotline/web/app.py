@@ -1,4 +1,4 @@
-"""The ASGI application factory; resources live in lifespan state, nothing at import time."""
+"""The ASGI application factory; resources open in the lifespan, nothing at import time."""
 
 from __future__ import annotations
 
@@ -10,25 +10,32 @@ from fastapi.responses import JSONResponse
 
 import hotline
 from hotline.bootstrap import Container, build
-from hotline.settings import Settings, load_settings
+from hotline.settings import SIMULATOR_MOUNT, Settings, load_settings
 from hotline.web import errors
-from hotline.web.api import directory
+from hotline.web.api import directory, incidents
+from hotline.web.integrations import servicenow
+from hotline.web.voice import page as voice_page
+from hotline.web.voice import routes as voice_routes
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
-    """Build the app. With a ``container``, the caller owns it (tests); otherwise the app
-    builds one from ``settings`` at start-up and closes it at shutdown."""
+    """Build the app around ``container`` (built from ``settings`` when not given).
+
+    Building does no I/O. The lifespan checks the schema and starts background parts; a
+    container built here is also closed at shutdown, a given one belongs to the caller.
+    """
+    own = container is None
+    wired = container or build(settings or load_settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        own = container is None
-        app.state.container = container or build(settings or load_settings())
         try:
-            await app.state.container.check_schema()
+            await wired.check_schema()
+            await wired.start()
             yield
         finally:
             if own:
-                await app.state.container.close()
+                await wired.close()
 
     app = FastAPI(
         title="Hotline",
@@ -36,13 +43,22 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         description="Phone-first incident escalation: page-out ladder and call-in hotline.",
         lifespan=lifespan,
     )
+    app.state.container = wired
     errors.install(app)
     app.include_router(directory.router)
+    app.include_router(incidents.router)
+    app.include_router(voice_routes.router)
+    app.include_router(voice_page.router)
+    app.include_router(servicenow.router)
+    if wired.simulator is not None:
+        # Demo mode: the fake carrier answers in this same server, reached over HTTP through
+        # TWILIO_API_BASE_URL's default, so demo and production share one code path.
+        app.mount(SIMULATOR_MOUNT, wired.simulator.asgi)
 
     @app.get("/healthz", tags=["health"], summary="Liveness and database check (no auth)")
     async def healthz() -> JSONResponse:
         try:
-            await app.state.container.ping()
+            await wired.ping()
         except Exception:
             errors.log.warning("health check: database unreachable")
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)

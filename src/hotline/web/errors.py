@@ -7,12 +7,16 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from hotline.adapters.twilio.twiml import render
 from hotline.domain.errors import Conflict, DomainError, Invalid, NotFound
+from hotline.domain.voice import Hangup, Say
 
 log = logging.getLogger("hotline.web")
+
+SORRY = "Sorry, something went wrong on our side. Please try again in a moment. Goodbye."
 
 _STATUS = {NotFound: (404, "not_found"), Conflict: (409, "conflict"), Invalid: (422, "invalid")}
 _CODES = {
@@ -60,6 +64,9 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        if request.url.path.startswith("/voice/"):
+            # A caller never hears "application error": apologise and end the call politely.
+            return Response(render([Say(SORRY), Hangup()]), media_type="text/xml")
         return JSONResponse(error_body("internal", "internal error"), status_code=500)

@@ -39,6 +39,7 @@ from hotline.domain.errors import Conflict, Invalid, NotFound
 from hotline.ports import Saved
 
 Row = TypeVar("Row", PersonRow, GroupRow, RotationRow, PolicyRow)
+MAX_ID = 2**31 - 1  # INTEGER primary keys: larger ids cannot exist
 CHUNK = 5_000  # stays under SQLite's bound-parameter limit
 
 
@@ -108,6 +109,13 @@ class SqlDirectoryRepository:
             self._s.add(row)
         await self._s.flush()
         return Saved.CREATED if is_new else Saved.UPDATED
+
+    async def _clear(self, row: Any, collection: str) -> None:
+        """Delete an existing row's ordered children first: the new ones reuse positions
+        that are unique per parent, and a flush would insert before it deletes."""
+        if getattr(row, "id", None) is not None and getattr(row, collection):
+            setattr(row, collection, [])
+            await self._s.flush()
 
     async def _delete(self, cls: type[Row], name: str, kind: str) -> None:
         await self._s.delete(await self._require(cls, name, kind))
@@ -329,6 +337,7 @@ class SqlDirectoryRepository:
         row.shift_unit = rotation.shift_unit.value
         row.handoff = rotation.handoff.strftime("%H:%M")
         row.timezone = rotation.timezone
+        await self._clear(row, "participants")
         row.participants = [
             ParticipantRow(position=i, person_id=people[p])
             for i, p in enumerate(rotation.participants)
@@ -381,6 +390,7 @@ class SqlDirectoryRepository:
         row.ring_timeout = policy.ring_timeout
         row.rounds = policy.rounds
         row.round_delay = policy.round_delay
+        await self._clear(row, "tiers")
         row.tiers = [TierRow(position=i, group_id=groups[g]) for i, g in enumerate(policy.tiers)]
         return await self._store(row, is_new)
 
@@ -415,6 +425,8 @@ class SqlDirectoryRepository:
         return await self._absences(list((await self._s.execute(query)).scalars()))
 
     async def get_absence(self, absence_id: int) -> Absence | None:
+        if not 0 < absence_id <= MAX_ID:
+            return None
         row = await self._s.get(AbsenceRow, absence_id)
         return (await self._absences([row]))[0] if row else None
 
@@ -438,9 +450,12 @@ class SqlDirectoryRepository:
         return (await self._absences([row]))[0] if row else None
 
     async def save_absence(self, absence: Absence) -> Absence:
-        names = [absence.person] + ([absence.replacement] if absence.replacement else [])
-        people = await self._ids(PersonRow, names, "person", "person")
-        row = AbsenceRow() if absence.id is None else await self._s.get(AbsenceRow, absence.id)
+        people = await self._ids(PersonRow, [absence.person], "person", "person")
+        if absence.replacement:
+            people |= await self._ids(PersonRow, [absence.replacement], "replacement", "person")
+        row = AbsenceRow() if absence.id is None else None
+        if absence.id is not None and 0 < absence.id <= MAX_ID:
+            row = await self._s.get(AbsenceRow, absence.id)
         if row is None:
             raise NotFound(f"no absence with id {absence.id}")
         row.person_id = people[absence.person]
@@ -453,7 +468,7 @@ class SqlDirectoryRepository:
         return (await self._absences([row]))[0]
 
     async def delete_absence(self, absence_id: int) -> None:
-        row = await self._s.get(AbsenceRow, absence_id)
+        row = await self._s.get(AbsenceRow, absence_id) if 0 < absence_id <= MAX_ID else None
         if row is None:
             raise NotFound(f"no absence with id {absence_id}")
         await self._s.delete(row)

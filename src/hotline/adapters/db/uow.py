@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Self
 
 from sqlalchemy.exc import IntegrityError
@@ -9,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.adapters.db.directory_repo import SqlDirectoryRepository
-from hotline.domain.errors import Conflict
+from hotline.adapters.db.incidents_repo import SqlIncidentRepository
+from hotline.adapters.db.jobs_repo import SqlJobQueue
+from hotline.domain.errors import ConcurrentChange, Conflict
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -19,12 +22,19 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 class SqlUnitOfWork:
     """Implements :class:`hotline.ports.UnitOfWork`; rolls back unless committed."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        on_jobs: Callable[[], None] | None = None,
+    ) -> None:
         self._sessions = sessions
+        self._on_jobs = on_jobs
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
         self.directory = SqlDirectoryRepository(self.session)
+        self.incidents = SqlIncidentRepository(self.session)
+        self.jobs = SqlJobQueue(self.session)
         return self
 
     async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -38,7 +48,13 @@ class SqlUnitOfWork:
                 "the change conflicts with stored data (duplicate or still referenced)"
             ) from exc
         if isinstance(exc, StaleDataError):
-            raise Conflict("the record was changed concurrently; read it again and retry") from exc
+            raise ConcurrentChange(
+                "the record was changed concurrently; read it again and retry"
+            ) from exc
 
     async def commit(self) -> None:
+        """Commit; then, if jobs were enqueued, wake the worker (no polling delay)."""
         await self.session.commit()
+        if self.jobs.enqueued and self._on_jobs is not None:
+            self._on_jobs()
+        self.jobs.enqueued = 0

@@ -1,0 +1,144 @@
+"""The durable job table: enqueue in the caller's transaction; claim, finish, retry.
+
+Claiming is portable: on PostgreSQL rows are locked ``FOR UPDATE SKIP LOCKED`` so several
+processes share the table; on SQLite, transactions are already serialised (BEGIN IMMEDIATE).
+A job whose lease expired (its worker died) is claimed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from hotline.adapters.db.tables import JobRow
+from hotline.ports import Job
+
+PENDING, RUNNING, DONE, DEAD = "pending", "running", "done", "dead"
+T = TypeVar("T")
+
+
+class SqlJobQueue:
+    """Implements :class:`hotline.ports.JobQueue` plus the worker's side."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+        self.enqueued = 0
+
+    def enqueue(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        run_at: datetime,
+        incident_id: int | None = None,
+        ordering_key: str | None = None,
+        deadline: datetime | None = None,
+    ) -> None:
+        self._s.add(
+            JobRow(
+                kind=kind,
+                payload=payload,
+                incident_id=incident_id,
+                ordering_key=ordering_key,
+                status=PENDING,
+                tries=0,
+                run_at=run_at,
+                created_at=run_at,
+                deadline=deadline,
+            )
+        )
+        self.enqueued += 1
+
+    async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[Job]:
+        """Take up to ``limit`` due jobs, respecting per-key order; mark them running."""
+        earlier = aliased(JobRow)
+        blocked = exists().where(
+            earlier.ordering_key == JobRow.ordering_key,
+            earlier.id < JobRow.id,
+            earlier.status.in_((PENDING, RUNNING)),
+        )
+        due = or_(
+            and_(JobRow.status == PENDING, JobRow.run_at <= now),
+            and_(JobRow.status == RUNNING, JobRow.locked_until < now),
+        )
+        query = (
+            select(JobRow)
+            .where(due, or_(JobRow.ordering_key.is_(None), ~blocked))
+            .order_by(JobRow.run_at, JobRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=JobRow)
+        )
+        rows = list((await self._s.execute(query)).scalars())
+        for row in rows:
+            row.status = RUNNING
+            row.locked_until = now + lease
+            row.tries += 1
+        await self._s.flush()
+        return [
+            Job(r.id, r.kind, dict(r.payload), r.tries, r.created_at, r.incident_id, r.deadline)
+            for r in rows
+        ]
+
+    async def finish(self, job_id: int) -> None:
+        await self._s.execute(
+            update(JobRow).where(JobRow.id == job_id).values(status=DONE, locked_until=None)
+        )
+
+    async def retry(self, job_id: int, at: datetime, error: str) -> None:
+        await self._s.execute(
+            update(JobRow)
+            .where(JobRow.id == job_id)
+            .values(status=PENDING, run_at=at, locked_until=None, last_error=error[:2000])
+        )
+
+    async def bury(self, job_id: int, error: str) -> None:
+        await self._s.execute(
+            update(JobRow)
+            .where(JobRow.id == job_id)
+            .values(status=DEAD, locked_until=None, last_error=error[:2000])
+        )
+
+    async def next_run_at(self) -> datetime | None:
+        """When the earliest pending job becomes due (for the worker's sleep)."""
+        query = select(JobRow.run_at).where(JobRow.status == PENDING).order_by(JobRow.run_at)
+        return (await self._s.execute(query.limit(1))).scalar_one_or_none()
+
+    async def status_of(self, incident_id: int) -> list[tuple[str, str, int, str | None]]:
+        """(kind, status, tries, last_error) of an incident's jobs, oldest first."""
+        rows = await self._s.execute(
+            select(JobRow.kind, JobRow.status, JobRow.tries, JobRow.last_error)
+            .where(JobRow.incident_id == incident_id)
+            .order_by(JobRow.id)
+        )
+        return [(k, s, t, e) for k, s, t, e in rows]
+
+
+class SqlJobStore:
+    """The worker's job store: each call is one short transaction of its own."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def _in_tx(self, work: Callable[[SqlJobQueue], Awaitable[T]]) -> T:
+        async with self._sessions() as session, session.begin():
+            return await work(SqlJobQueue(session))
+
+    async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[Job]:
+        return await self._in_tx(lambda q: q.claim(now, lease, limit))
+
+    async def finish(self, job_id: int) -> None:
+        await self._in_tx(lambda q: q.finish(job_id))
+
+    async def retry(self, job_id: int, at: datetime, error: str) -> None:
+        await self._in_tx(lambda q: q.retry(job_id, at, error))
+
+    async def bury(self, job_id: int, error: str) -> None:
+        await self._in_tx(lambda q: q.bury(job_id, error))
+
+    async def next_run_at(self) -> datetime | None:
+        return await self._in_tx(lambda q: q.next_run_at())

@@ -1,0 +1,1 @@
+"""Twilio: REST client (official SDK), TwiML rendering, webhook signature checks."""

@@ -1,0 +1,119 @@
+"""The Carrier port on Twilio's REST API, through the official SDK."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.rest import Client
+
+from hotline.adapters.twilio.http import HttpxTwilioClient
+from hotline.domain.voice import CallStatus
+from hotline.ports import CallInfo, CallRequest, CarrierError
+
+# Twilio error codes that mean "this will never work" although the HTTP status is 5xx-ish,
+# and HTTP statuses worth retrying.
+_RETRYABLE_HTTP = {408, 409, 425, 429}
+_CALL_OVER = 21220  # "Call is not in-progress. Cannot redirect."
+
+
+def make_client(
+    account_sid: str, auth_token: str, base_url: str, http: httpx.AsyncClient
+) -> Client:
+    """A twilio ``Client`` whose REST calls go to ``base_url`` (Twilio or the simulator).
+
+    Only ``api.base_url`` is set, never region/edge, which would rewrite the host.
+    """
+    client = Client(account_sid, auth_token, http_client=HttpxTwilioClient(http))
+    client.api.base_url = base_url.rstrip("/")
+    return client
+
+
+def _error(action: str, error: Exception) -> CarrierError:
+    if isinstance(error, TwilioRestException):
+        retryable = error.status >= 500 or error.status in _RETRYABLE_HTTP
+        message = f"{action}: Twilio error {error.code} (HTTP {error.status}): {error.msg}"
+        return CarrierError(message, retryable=retryable, code=error.code)
+    if isinstance(error, httpx.HTTPError):
+        return CarrierError(f"{action}: {type(error).__name__}", retryable=True)
+    return CarrierError(f"{action}: {error}", retryable=False)
+
+
+class TwilioCarrier:
+    """Implements :class:`hotline.ports.Carrier`."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    async def place_call(self, request: CallRequest) -> str:
+        try:
+            call = await self._client.calls.create_async(
+                to=request.to,
+                from_=request.from_,
+                url=request.url,
+                method="POST",
+                status_callback=request.status_callback,
+                status_callback_method="POST",
+                status_callback_event=list(request.status_events),
+                timeout=request.timeout,
+                machine_detection="Enable" if request.machine_detection else None,
+            )
+        except (TwilioException, httpx.HTTPError) as error:
+            raise _error("place call", error) from None
+        return str(call.sid)
+
+    async def redirect_call(self, call_id: str, url: str) -> None:
+        try:
+            await self._client.calls(call_id).update_async(url=url, method="POST")
+        except (TwilioException, httpx.HTTPError) as error:
+            raise _error("redirect call", error) from None
+
+    async def end_call(self, call_id: str) -> None:
+        try:
+            info = await self.fetch_call(call_id)
+            if info.status.is_final:
+                return
+            early = info.status in (CallStatus.QUEUED, CallStatus.RINGING, CallStatus.INITIATED)
+            status = "canceled" if early else "completed"
+            await self._client.calls(call_id).update_async(status=status)
+        except (TwilioException, httpx.HTTPError) as error:
+            if isinstance(error, TwilioRestException) and error.code == _CALL_OVER:
+                return
+            raise _error("end call", error) from None
+
+    async def fetch_call(self, call_id: str) -> CallInfo:
+        try:
+            call = await self._client.calls(call_id).fetch_async()
+        except (TwilioException, httpx.HTTPError) as error:
+            raise _error("fetch call", error) from None
+        return _info(call)
+
+    async def find_calls(self, to: str, from_: str, since: datetime) -> list[CallInfo]:
+        try:
+            calls = await self._client.calls.list_async(to=to, from_=from_, limit=50)
+        except (TwilioException, httpx.HTTPError) as error:
+            raise _error("list calls", error) from None
+        found = [_info(call) for call in calls]
+        return [c for c in found if c.created_at is None or c.created_at >= since]
+
+    async def send_sms(self, to: str, from_: str, body: str) -> str:
+        try:
+            message = await self._client.messages.create_async(to=to, from_=from_, body=body)
+        except (TwilioException, httpx.HTTPError) as error:
+            raise _error("send SMS", error) from None
+        return str(message.sid)
+
+
+def _info(call: Any) -> CallInfo:
+    created = call.date_created
+    return CallInfo(
+        sid=str(call.sid),
+        status=CallStatus(str(call.status)),
+        to=call.to or "",
+        from_=call._from or "",
+        duration=int(call.duration) if call.duration else None,
+        answered_by=call.answered_by,
+        created_at=created if isinstance(created, datetime) else None,
+    )

@@ -1,0 +1,1 @@
+"""Carrier webhooks under ``/voice``: every route is signature-checked (see ``security``)."""

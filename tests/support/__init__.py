@@ -1,0 +1,1 @@
+"""Test support: fakes of outside systems that run as real local servers."""
