@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -27,6 +28,11 @@ from hotline.settings import DEMO_PHONE_NUMBER, Settings
 
 if TYPE_CHECKING:
     from hotline.simulator import Simulator
+
+
+# Jobs are short (one carrier or ServiceNow request); a job still "running" after this long
+# belonged to a process that died, and another worker takes it over.
+JOB_LEASE = timedelta(seconds=45)
 
 
 class SchemaOutOfDate(Exception):
@@ -68,6 +74,7 @@ class Container:
     paging: PagingService
     page_calls: PageCalls
     worker: Worker
+    job_store: SqlJobStore
     simulator: Simulator | None = None
     run_worker: bool = True
 
@@ -80,6 +87,9 @@ class Container:
         """Start what runs in the background: the job worker and, in demo mode, the
         in-process simulator."""
         if self.run_worker:
+            if self.settings.is_sqlite:  # one process: whatever was running has died
+                await self.job_store.release_running()
+            await self.page_calls.recover()
             self.worker.start()
         if self.simulator is not None:
             await self.simulator.start()
@@ -136,7 +146,10 @@ def build(settings: Settings, clock: Clock | None = None) -> Container:
         ),
     )
     page_calls = PageCalls(paging, carrier, _tickets(settings, http), _mailer(settings))
-    worker = Worker(SqlJobStore(sessions), page_calls.handlers(), clock, on_dead=page_calls.on_dead)
+    job_store = SqlJobStore(sessions)
+    worker = Worker(
+        job_store, page_calls.handlers(), clock, on_dead=page_calls.on_dead, lease=JOB_LEASE
+    )
     wake.append(worker)
     simulator = None
     if settings.in_process_simulator:
@@ -160,6 +173,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Container:
         paging=paging,
         page_calls=page_calls,
         worker=worker,
+        job_store=job_store,
         simulator=simulator,
     )
 

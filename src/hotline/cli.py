@@ -210,7 +210,7 @@ def incident_create(
 @twilio_app.command("configure-number")
 def twilio_configure_number() -> None:
     """Point TWILIO_PHONE_NUMBER's voice URL and status callback at HOTLINE_PUBLIC_URL."""
-    from hotline.services import carrier_setup as setup
+    from hotline.adapters.twilio import setup
 
     async def work(c: Container) -> setup.Webhooks:
         hooks = setup.Webhooks.for_public_url(c.settings.public_url)
@@ -235,7 +235,7 @@ def twilio_configure_number() -> None:
 @twilio_app.command("check")
 def twilio_check() -> None:
     """Verify credentials, the number, its webhooks and that the public URL is reachable."""
-    from hotline.services import carrier_setup as setup
+    from hotline.adapters.twilio import setup
 
     async def work(c: Container) -> setup.CheckReport:
         return await setup.check(

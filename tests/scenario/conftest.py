@@ -7,6 +7,7 @@ simulator's clock runs 100x faster than real time, so rings and prompts cost mil
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -102,18 +103,20 @@ class Hotline:
             await asyncio.sleep(0.02)
 
 
-@pytest.fixture
-async def hotline(database_url: str) -> AsyncIterator[Hotline]:
+@contextlib.asynccontextmanager
+async def running_hotline(database_url: str, **overrides: Any) -> AsyncIterator[Hotline]:
+    """The real server on a free port (settings ``overrides`` on top of the test defaults)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    settings = load_settings(
-        database_url=database_url,
-        api_token=API_TOKEN,
-        public_url=url,
-        simulator_time_scale=TIME_SCALE,
-        twilio_phone_number=HOTLINE_NUMBER,
-    )
-    container = build(settings)
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "api_token": API_TOKEN,
+        "public_url": url,
+        "simulator_time_scale": TIME_SCALE,
+        "twilio_phone_number": HOTLINE_NUMBER,
+        **overrides,
+    }
+    container = build(load_settings(**values))
     await migrate.upgrade(container.engine)
     app = create_app(container=container)
     server = uvicorn.Server(
@@ -133,3 +136,9 @@ async def hotline(database_url: str) -> AsyncIterator[Hotline]:
             server.should_exit = True
             await task
             await container.close()
+
+
+@pytest.fixture
+async def hotline(database_url: str) -> AsyncIterator[Hotline]:
+    async with running_hotline(database_url) as running:
+        yield running

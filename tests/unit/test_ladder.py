@@ -658,6 +658,15 @@ def test_random_event_sequences_keep_every_ladder_invariant(
             assert (settle.outcome, settle.digit) == expected_settle(event)
             accepted = Finish(accepted=True, by=before.current)
             assert (settle.outcome is Outcome.ACCEPTED) == (accepted in decision.commands)
+        if before.status is LadderStatus.PAGING and not is_stale(event, before):
+            decisive = (
+                isinstance(event, Silent)
+                or (isinstance(event, Answered) and event.machine)
+                or (isinstance(event, CallEnded) and event.status.is_final)
+                or (isinstance(event, Pressed) and event.digit in ("1", "2", "3"))
+            )
+            if decisive:  # the current attempt ends, with its outcome
+                assert len(of_type(decision, Settle)) == 1
         if isinstance(event, Stop) and before.status is LadderStatus.PAGING:
             assert decision.commands == (
                 Settle(before.attempt, Outcome.STOPPED),

@@ -28,6 +28,8 @@ from hotline.ports import (
 from hotline.services.paging import PagingService
 
 RECONCILE_SLACK = timedelta(seconds=10)
+CHECK_GRACE = timedelta(seconds=15)  # after the ring timeout, ask the carrier ourselves
+CHECK_AGAIN = timedelta(seconds=60)  # a call still going on is looked at again this often
 
 
 class Step(StrEnum):
@@ -290,6 +292,13 @@ class PageCalls:
             if fresh.state == "placing":
                 fresh.state = "placed"
             await uow.incidents.save_attempt(fresh)
+            # If the final status callback never arrives (we were down), ask the carrier.
+            uow.jobs.enqueue(
+                "check_call",
+                {"attempt": token},
+                run_at=now + timedelta(seconds=fresh.timeout) + CHECK_GRACE,
+                incident_id=fresh.incident_id,
+            )
 
         await self.paging.transact(record)
 
@@ -301,6 +310,53 @@ class PageCalls:
         if attempt.call_sid is None:
             raise _NotYet("the call is being placed; ending it once it has an id")
         await self.carrier.end_call(attempt.call_sid)
+
+    async def check_call(self, job: Job) -> None:
+        """Reconcile an attempt with the carrier: a call that ended without us hearing of it
+        is fed to the ladder exactly as its status callback would have been."""
+        token = job.payload["attempt"]
+        async with self.paging.unit_of_work() as uow:
+            attempt = await uow.incidents.attempt(token)
+        if attempt is None or attempt.state == "ended" or attempt.call_sid is None:
+            return
+        info = await self.carrier.fetch_call(attempt.call_sid)
+        if info.status.is_final:
+            await self.status(
+                token,
+                {
+                    "CallStatus": info.status.value,
+                    "CallSid": attempt.call_sid,
+                    "CallDuration": str(info.duration or ""),
+                },
+            )
+            return
+
+        async def later(uow: UnitOfWork, now: datetime) -> None:
+            uow.jobs.enqueue(
+                "check_call",
+                {"attempt": token},
+                run_at=now + CHECK_AGAIN,
+                incident_id=attempt.incident_id,
+            )
+
+        await self.paging.transact(later)
+
+    async def recover(self) -> int:
+        """After a start: check every call we placed but did not see end (a crash or a
+        restart may have lost its status callback). Returns how many were queued."""
+
+        async def work(uow: UnitOfWork, now: datetime) -> int:
+            attempts = await uow.incidents.unfinished_attempts()
+            for attempt in attempts:
+                uow.jobs.enqueue(
+                    "check_call",
+                    {"attempt": attempt.token},
+                    run_at=now,
+                    incident_id=attempt.incident_id,
+                )
+            return len(attempts)
+
+        return await self.paging.transact(work)
 
     async def round_due(self, job: Job) -> None:
         await self.paging.feed(job.payload["incident"], lad.RoundDue(job.payload["round"]))
@@ -364,6 +420,7 @@ class PageCalls:
         return {
             "place_call": self.place_call,
             "end_call": self.end_call,
+            "check_call": self.check_call,
             "round_due": self.round_due,
             "ticket_update": self.ticket_update,
             "send_sms": self.send_sms,

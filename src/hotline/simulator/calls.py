@@ -11,7 +11,9 @@ other than ``<Pause>``/``<Redirect>`` answers, a first ``<Reject>`` refuses the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 from hotline.simulator import legs
 from hotline.simulator.interpreter import Instructions, drive
@@ -37,8 +39,23 @@ def instructions(call: Call) -> Instructions:
     return Instructions(twiml=call.twiml)
 
 
+log = logging.getLogger(__name__)
+
+
+async def _guarded(engine: Engine, call: Call, work: Coroutine[Any, Any, None]) -> None:
+    """Run a call; a simulator bug fails that call (logged) instead of leaving it open."""
+    try:
+        await work
+    except Exception as error:
+        log.exception("simulator failure on call %s", call.sid)
+        call.note(
+            "error", code=None, message=f"simulator failure: {error!r}", url=None, document=""
+        )
+        await legs.finalize(engine, call, "failed")
+
+
 def start_outbound(engine: Engine, call: Call) -> None:
-    engine.spawn(_outbound(engine, call))
+    engine.spawn(_guarded(engine, call, _outbound(engine, call)))
 
 
 async def _outbound(engine: Engine, call: Call) -> None:
@@ -79,7 +96,7 @@ def start_inbound(engine: Engine, from_: str, to: str, script: PhoneScript | Non
         status_callback_method=number.status_callback_method,
     )
     call.set_status("ringing")
-    engine.spawn(_inbound(engine, call))
+    engine.spawn(_guarded(engine, call, _inbound(engine, call)))
     return call
 
 

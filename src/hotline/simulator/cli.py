@@ -25,6 +25,8 @@ from hotline.simulator.scripts import PhoneScript
 from hotline.simulator.sids import demo_credentials
 from hotline.simulator.simulator import Simulator
 
+WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104 - listening everywhere: infer the URL
+
 app = typer.Typer(
     help="Twilio-compatible fake carrier: REST API, TwiML, virtual phones.",
     add_completion=False,
@@ -84,7 +86,7 @@ def serve(
         numbers=number or (),
         time_scale=time_scale,
         default_script=_script(default_script),
-        public_base_url=f"http://{host}:{port}",
+        public_base_url=None if host in WILDCARDS else f"http://{host}:{port}",
     )
     for owned in number or ():
         sim.configure_number(owned, voice_url=voice_url, status_callback=status_callback)

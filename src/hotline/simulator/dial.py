@@ -190,6 +190,10 @@ async def _leg(
         dialing.decide(False)
         dialing.released.set_result(None)
         await run.drive(child, child.line.take_redirect())
+    except Exception:  # a simulator bug: fail this leg, never leave the caller waiting
+        if not winner:
+            dialing.lost("failed")
+        raise
     finally:
         dialing.decide(False)
         await legs.finalize(engine, child, "completed" if child.answered else "canceled")

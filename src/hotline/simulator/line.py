@@ -118,10 +118,6 @@ class Line:
 
     # -- interrupts ----------------------------------------------------------------------
 
-    @property
-    def hung_up(self) -> bool:
-        return self.hangup_reason is not None
-
     def hang_up(self, reason: str) -> None:
         """End the line (idempotent: the first reason wins)."""
         if self.hangup_reason is not None:

@@ -79,10 +79,6 @@ class Call:
             return None
         return self.start_time + timedelta(seconds=self.duration)
 
-    @property
-    def root(self) -> Call:
-        return self if self.parent is None else self.parent.root
-
     def note(self, kind: str, **fields: Any) -> None:
         """Add an entry about this leg to the call log."""
         self.log.add(self.sid, kind, self.line.absolute(), **fields)

@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -45,7 +44,7 @@ class PhoneScript:
 
     mode: Mode = "answer"
     answer_after: float = 2.0
-    digits: tuple[str | None, ...] = ()
+    digits: Sequence[str | None] = ()
     think_time: float = 1.0
     hangup_after: float | None = None
     hangup_at_prompt: int | None = None
@@ -143,7 +142,3 @@ class PhoneScript:
             elif value != f.default:
                 result[f.name] = list(value) if f.name == "digits" else value
         return result
-
-    def describe(self) -> str:
-        """One line for logs and the CLI."""
-        return json.dumps({k: v for k, v in self.to_mapping().items() if "recording" not in k})

@@ -7,10 +7,7 @@ standalone simulator uses when ``TWILIO_ACCOUNT_SID``/``TWILIO_AUTH_TOKEN`` are 
 
 from __future__ import annotations
 
-import re
 import secrets
-
-SID_PATTERN = re.compile(r"^[A-Z]{2}[0-9a-f]{32}$")
 
 
 def new_sid(prefix: str) -> str:
@@ -18,11 +15,6 @@ def new_sid(prefix: str) -> str:
     if len(prefix) != 2 or not prefix.isalpha() or not prefix.isupper():
         raise ValueError(f"a SID prefix is two upper-case letters, not {prefix!r}")
     return prefix + secrets.token_hex(16)
-
-
-def is_sid(value: str, prefix: str) -> bool:
-    """Whether ``value`` is a well-formed SID with ``prefix``."""
-    return value.startswith(prefix) and SID_PATTERN.match(value) is not None
 
 
 DEMO_ACCOUNT_SID = "AC" + "de300000" * 4

@@ -10,6 +10,9 @@ One shared ``httpx.AsyncClient`` serves every call. Each request:
 * is limited to 15 s in all (real seconds, never scaled), follows up to 10 redirects,
   and sends back the cookies the application set earlier in the same call.
 
+At most ``max_connections`` requests are in flight; others wait for a slot first (that
+wait is the simulator's, so it counts neither toward the 15 s nor in ``Exchange.seconds``).
+
 The outcome, success or failure, is an ``Exchange``: what was sent and what came back.
 """
 
@@ -53,10 +56,6 @@ class Exchange:
     error: str | None = None
     error_code: int | None = None
     attempts: int = 1
-
-    @property
-    def ok(self) -> bool:
-        return self.status is not None and self.status < 400
 
     @property
     def body(self) -> str:
@@ -136,9 +135,12 @@ def private_cookie_jar() -> CookieJar:
 class Webhooks:
     """The simulator's HTTP client towards applications; ``start`` before use."""
 
-    def __init__(self, auth_token: str, *, max_connections: int = 256) -> None:
+    def __init__(self, auth_token: str, *, max_connections: int = 100) -> None:
         self._validator = RequestValidator(auth_token)
         self._max_connections = max_connections
+        # requests wait for a connection here, not in httpcore's pool (whose bookkeeping
+        # grows with its queue) and not inside Twilio's time limit
+        self._slots = asyncio.Semaphore(max_connections)
         self._client: httpx.AsyncClient | None = None
 
     async def start(self) -> None:
@@ -185,14 +187,15 @@ class Webhooks:
         except ValueError as error:
             exchange.error, exchange.error_code = str(error), RETRIEVAL_FAILURE
             return exchange
-        started = time.monotonic()
-        try:
-            async with asyncio.timeout(min(overrides.total, TOTAL_LIMIT)):
-                await self._attempts(exchange, overrides, cookies)
-        except TimeoutError:
-            exchange.error = "no complete response within the time limit"
-            exchange.error_code = CONNECTION_FAILURE
-        exchange.seconds = time.monotonic() - started
+        async with self._slots:
+            started = time.monotonic()
+            try:
+                async with asyncio.timeout(min(overrides.total, TOTAL_LIMIT)):
+                    await self._attempts(exchange, overrides, cookies)
+            except TimeoutError:
+                exchange.error = "no complete response within the time limit"
+                exchange.error_code = CONNECTION_FAILURE
+            exchange.seconds = time.monotonic() - started
         return exchange
 
     async def _attempts(

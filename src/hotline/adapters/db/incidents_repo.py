@@ -165,6 +165,14 @@ class SqlIncidentRepository:
         )
         return [self._attempt(r) for r in rows.scalars()]
 
+    async def unfinished_attempts(self) -> list[Attempt]:
+        rows = await self._s.execute(
+            select(AttemptRow)
+            .where(AttemptRow.state.not_in(("queued", "ended")))
+            .order_by(AttemptRow.id)
+        )
+        return [self._attempt(r) for r in rows.scalars()]
+
     async def save_attempt(self, attempt: Attempt) -> None:
         row = await self._attempt_row(AttemptRow.token == attempt.token)
         if row is None:

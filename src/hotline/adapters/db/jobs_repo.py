@@ -142,3 +142,15 @@ class SqlJobStore:
 
     async def next_run_at(self) -> datetime | None:
         return await self._in_tx(lambda q: q.next_run_at())
+
+    async def release_running(self) -> int:
+        """Make every running job pending again. Only for the embedded (single-process)
+        SQLite set-up at start-up, where a running job can only be left over from a crash."""
+
+        async def work(q: SqlJobQueue) -> int:
+            result = await q._s.execute(
+                update(JobRow).where(JobRow.status == RUNNING).values(status=PENDING)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+        return await self._in_tx(work)

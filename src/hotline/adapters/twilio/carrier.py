@@ -38,6 +38,10 @@ def _error(action: str, error: Exception) -> CarrierError:
         return CarrierError(message, retryable=retryable, code=error.code)
     if isinstance(error, httpx.HTTPError):
         return CarrierError(f"{action}: {type(error).__name__}", retryable=True)
+    status = getattr(error.args[1], "status_code", None) if len(error.args) > 1 else None
+    if isinstance(status, int):  # a list page that failed: a bare TwilioException
+        retryable = status >= 500 or status in _RETRYABLE_HTTP
+        return CarrierError(f"{action}: HTTP {status}", retryable=retryable)
     return CarrierError(f"{action}: {error}", retryable=False)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 
 AUTH_FAILED = 20003
 
@@ -39,21 +39,33 @@ class CheckReport:
         return not self.problems
 
 
-def _explain(error: Exception, api_url: str) -> str:
+def _http_status(error: Exception) -> int | None:
+    """The HTTP status behind a twilio error (list calls raise a bare TwilioException
+    carrying the response)."""
     if isinstance(error, TwilioRestException):
-        if error.code == AUTH_FAILED or error.status == 401:
+        return int(error.status)
+    response = error.args[1] if len(error.args) > 1 else None
+    return getattr(response, "status_code", None)
+
+
+def _explain(error: Exception, api_url: str) -> str:
+    status = _http_status(error)
+    if isinstance(error, TwilioException) and status is not None:
+        if status == 401 or getattr(error, "code", None) == AUTH_FAILED:
             return (
                 "the carrier rejected the credentials: check TWILIO_ACCOUNT_SID and "
                 "TWILIO_AUTH_TOKEN"
             )
-        return f"the carrier answered with error {error.code}: {error.msg}"
+        if isinstance(error, TwilioRestException):
+            return f"the carrier answered with error {error.code}: {error.msg}"
+        return f"the carrier answered HTTP {status}"
     return f"cannot reach the carrier API at {api_url} ({type(error).__name__})"
 
 
 async def _find_number(twilio: Any, number: str, account_sid: str, api_url: str) -> Any:
     try:
         found = await twilio.incoming_phone_numbers.list_async(phone_number=number, limit=1)
-    except (TwilioRestException, httpx.HTTPError) as error:
+    except (TwilioException, httpx.HTTPError) as error:
         raise SetupProblem(_explain(error, api_url)) from None
     if not found:
         raise SetupProblem(
@@ -74,7 +86,7 @@ async def configure_number(
             status_callback=hooks.status_callback,
             status_callback_method="POST",
         )
-    except (TwilioRestException, httpx.HTTPError) as error:
+    except (TwilioException, httpx.HTTPError) as error:
         raise SetupProblem(_explain(error, api_url)) from None
 
 

@@ -1,0 +1,158 @@
+"""Crash safety: the server is SIGKILLed mid-ladder and started again.
+
+Here the carrier (the simulator) runs in the test process and Hotline in a child process
+that talks to it over HTTP, exactly as it would talk to Twilio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hotline.simulator import PhoneScript
+from tests.conftest import API_TOKEN
+from tests.scenario.conftest import HOTLINE_NUMBER, Hotline, free_port, running_hotline
+from tests.scenario.test_pageout import AGENT1, AGENT2, ANY_KEY, calls_to, directory
+from tests.support.carrier import RunningCarrier, running_carrier
+
+HOTLINE = str(Path(sys.executable).with_name("hotline"))
+
+
+@pytest.fixture
+async def carrier() -> AsyncIterator[RunningCarrier]:
+    async with running_carrier() as running:
+        yield running
+
+
+class Server:
+    """`hotline serve` as a child process."""
+
+    def __init__(self, database_url: str, carrier: RunningCarrier) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "HOTLINE_DATABASE_URL": database_url,
+            "HOTLINE_PUBLIC_URL": self.url,
+            "HOTLINE_API_TOKEN": API_TOKEN,
+            "HOTLINE_CARRIER": "simulator",
+            "TWILIO_API_BASE_URL": carrier.url,
+            "TWILIO_ACCOUNT_SID": carrier.account_sid,
+            "TWILIO_AUTH_TOKEN": carrier.auth_token,
+            "TWILIO_PHONE_NUMBER": HOTLINE_NUMBER,
+            "HOTLINE_LOG_LEVEL": "WARNING",
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    async def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: ASYNC220 (a child we kill on purpose)
+            [HOTLINE, "serve", "--port", str(self.port)],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        async with httpx.AsyncClient() as client:
+            for _ in range(300):
+                try:
+                    if (await client.get(self.url + "/healthz")).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.05)
+        raise AssertionError("hotline serve did not start")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+
+async def test_sigkill_while_an_agent_is_ringing_then_restart(
+    database_url: str, carrier: RunningCarrier
+) -> None:
+    sim = carrier.simulator
+    # Set up the directory and schema through an in-process Hotline on the same database.
+    async with running_hotline(database_url) as setup:
+        await directory(setup)
+    sim.set_script(AGENT1, PhoneScript(mode="no-answer"))
+    sim.set_script(AGENT2, PhoneScript(digits=(ANY_KEY, "1")))
+    server = Server(database_url, carrier)
+    await server.start()
+    headers = {"Authorization": f"Bearer {API_TOKEN}"}
+    try:
+        async with httpx.AsyncClient(base_url=server.url, headers=headers) as api:
+            created = (
+                await api.post("/api/v1/incidents", json={"title": "Crash me", "severity": 1})
+            ).json()
+            for _ in range(400):
+                ringing = [c for c in sim.calls if c["to"] == AGENT1]
+                if ringing and ringing[0]["status"] == "ringing":
+                    break
+                await asyncio.sleep(0.01)
+            server.kill()  # agent 1 rings on; its no-answer callback will find nobody
+            await sim.wait_for_call_end(ringing[0]["sid"], timeout=30)
+            await server.start()  # the restart asks the carrier what became of the call
+            for _ in range(600):
+                incident = (await api.get(f"/api/v1/incidents/{created['id']}")).json()
+                if incident["status"] == "accepted":
+                    break
+                await asyncio.sleep(0.05)
+        assert incident["status"] == "accepted", incident
+        assert incident["assignee"] == "Agent Two"
+        assert [(a["name"], a["outcome"]) for a in incident["attempts"]] == [
+            ("Agent One", "no-answer"),
+            ("Agent Two", "accepted"),
+        ]
+        assert len([c for c in sim.calls if c["to"] == AGENT1]) == 1  # nobody called twice
+        assert len([c for c in sim.calls if c["to"] == AGENT2]) == 1  # nobody skipped
+    finally:
+        server.kill()
+
+
+async def test_a_call_placed_just_before_a_crash_is_adopted_not_placed_again(
+    hotline: Hotline,
+) -> None:
+    """The worker died between the carrier creating the call and us storing its id."""
+    h = hotline
+    await directory(h, ring_timeout=600)
+    h.phone(AGENT1, answer_after=1000)
+    created = await h.incident(title="Half placed")
+    for _ in range(400):
+        if calls_to(h, AGENT1):
+            break
+        await asyncio.sleep(0.01)
+    for _ in range(400):
+        attempt = (await h.fetch(created["id"]))["attempts"][0]
+        if attempt["state"] in ("ringing", "placed"):
+            break
+        await asyncio.sleep(0.01)
+    async with h.container.paging.unit_of_work() as uow:
+        stored = (await uow.incidents.attempts(created["id"]))[0]
+        original_sid = stored.call_sid
+        stored.state, stored.call_sid = "placing", None
+        stored.placing_at = h.container.clock.now() - timedelta(seconds=1)
+        await uow.incidents.save_attempt(stored)
+        uow.jobs.enqueue(
+            "place_call",
+            {"attempt": stored.token},
+            run_at=h.container.clock.now(),
+            incident_id=created["id"],
+        )
+        await uow.commit()
+    for _ in range(400):
+        async with h.container.paging.unit_of_work() as uow:
+            again = (await uow.incidents.attempts(created["id"]))[0]
+        if again.call_sid is not None:
+            break
+        await asyncio.sleep(0.01)
+    assert again.call_sid == original_sid
+    assert len(calls_to(h, AGENT1)) == 1
