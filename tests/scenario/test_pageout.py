@@ -173,3 +173,40 @@ async def test_a_late_accept_is_told_it_is_stale(hotline: Hotline) -> None:
     after = await h.fetch(created["id"])
     assert after["status"] == "resolved"
     assert after["attempts"] == incident["attempts"]
+
+
+async def test_shuffled_late_callbacks_change_nothing(hotline: Hotline) -> None:
+    """Callbacks arrive in any order; after an attempt ended, none of them moves it."""
+    h = hotline
+    await directory(h)
+    h.phone(AGENT1, mode="no-answer")
+    h.phone(AGENT2, digits=[ANY_KEY, "1"])
+    created = await h.incident(title="Shuffle")
+    incident = await h.settled(created["id"])
+    sid = calls_to(h, AGENT1)[0]["sid"]
+    path = f"/voice/page/{token_of(h, AGENT1)}/status"
+    validator = RequestValidator(h.container.account.auth_token)
+    for number, status in enumerate(["in-progress", "ringing", "busy", "initiated", "completed"]):
+        form = {
+            "CallSid": sid,
+            "CallStatus": status,
+            "SequenceNumber": str(9 - number),
+            "AnsweredBy": "machine_start",
+        }
+        signature = validator.compute_signature(public_request_url(h.url, path, ""), form)
+        reply = await h.api.post(path, data=form, headers={"X-Twilio-Signature": signature})
+        assert reply.status_code == 204
+    after = await h.fetch(created["id"])
+    assert after["attempts"] == incident["attempts"]
+    assert after["timeline"] == incident["timeline"]
+
+
+async def test_two_incidents_page_the_same_agent_at_once(hotline: Hotline) -> None:
+    """Seed A.10.8: concurrent incidents paging the same first agent collided."""
+    h = hotline
+    await directory(h)
+    h.phone(AGENT1, digits=[ANY_KEY, "1"])
+    first, second = await asyncio.gather(h.incident(title="Outage A"), h.incident(title="Outage B"))
+    done = await asyncio.gather(h.settled(first["id"]), h.settled(second["id"]))
+    assert [i["assignee"] for i in done] == ["Agent One", "Agent One"]
+    assert len(calls_to(h, AGENT1)) == 2

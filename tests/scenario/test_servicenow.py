@@ -150,3 +150,27 @@ async def test_forged_or_malformed_business_rule_posts_are_refused(
     assert "sys_id" in invalid.json()["error"]["message"]
     assert (await h.api.get("/api/v1/incidents")).json() == []
     assert h.simulator.calls == []
+
+
+async def test_a_write_back_that_can_never_succeed_shows_in_the_timeline(
+    hotline_sn: Hotline, servicenow: FakeServiceNow
+) -> None:
+    """ServiceNow answers 404 (the incident is gone): the job gives up at once, says so in
+    the timeline, and the calls go on regardless."""
+    h = hotline_sn
+    await directory(h)
+    h.phone(AGENT1, digits=[ANY_KEY, "1"])
+    gone = "0123456789abcdef0123456789abcdef"
+    body = business_rule_body(sys_id=gone, number="INC0099999")
+    response = await post(h, body, signed(body))
+    incident = await h.settled(response.json()["id"])
+    assert incident["status"] == "accepted"
+    for _ in range(200):
+        failed = [
+            e for e in (await h.fetch(incident["id"]))["timeline"] if e["kind"] == "job_failed"
+        ]
+        if len(failed) >= 2:
+            break
+        await asyncio.sleep(0.05)
+    assert failed and "ticket update" in failed[0]["detail"]
+    assert "404" in failed[0]["detail"]
