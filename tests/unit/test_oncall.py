@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -195,6 +196,19 @@ def test_absence_is_half_open() -> None:
     assert oncall(d, "ops", AT - timedelta(microseconds=1)) == [entry(ann)]
     assert oncall(d, "ops", AT) == []
     assert oncall(d, "ops", AT + timedelta(hours=1)) == [entry(ann)]
+
+
+def test_absence_ending_before_a_fold_instant_does_not_cover_it() -> None:
+    london = ZoneInfo("Europe/London")
+    # the absence ends at 01:45 BST (00:45 UTC); `at` is the second 01:30 (GMT, 01:30 UTC)
+    absence = Absence(
+        "ann", datetime(2024, 10, 26, tzinfo=london), datetime(2024, 10, 27, 1, 45, tzinfo=london)
+    )
+    at = datetime(2024, 10, 27, 1, 30, fold=1, tzinfo=london)
+    assert at.astimezone(UTC) > absence.ends_at.astimezone(UTC)
+    d = make_directory([person("ann", number(1))], [Group("ops", pm("ann"))], [], [absence])
+    assert names(oncall(d, "ops", at.astimezone(UTC))) == ["ann"]
+    assert names(oncall(d, "ops", at)) == ["ann"]  # gives []
 
 
 def test_absent_person_is_replaced_in_place() -> None:

@@ -148,7 +148,9 @@ class Absence:
     id: int | None = None
 
     def covers(self, at: datetime) -> bool:
-        return self.starts_at <= at < self.ends_at
+        # In UTC: datetimes sharing a tzinfo compare as wall-clock times (wrong in a DST fold).
+        moment = at.astimezone(UTC)
+        return self.starts_at.astimezone(UTC) <= moment < self.ends_at.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -218,7 +218,7 @@ class PageCalls:
     ) -> None:
         if attempt.answered_at is None:
             attempt.answered_at = now
-            await self.paging._event(
+            await self.paging.record(
                 uow,
                 incident,
                 now,
@@ -396,7 +396,7 @@ class PageCalls:
             incident = await uow.incidents.get(incident_id, for_update=True)
             if incident is None:
                 return
-            await self.paging._event(
+            await self.paging.record(
                 uow,
                 incident,
                 now,

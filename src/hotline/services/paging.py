@@ -123,8 +123,8 @@ class PagingService:
                 f"tier {i + 1} {t.group}: {', '.join(x.name for x in t.targets) or 'nobody'}"
                 for i, t in enumerate(tiers)
             )
-            await self._event(uow, incident, now, "created", f"{notices.title_line(incident)}.")
-            await self._event(uow, incident, now, "policy", f"Policy {policy.name}: {names}.")
+            await self.record(uow, incident, now, "created", f"{notices.title_line(incident)}.")
+            await self.record(uow, incident, now, "policy", f"Policy {policy.name}: {names}.")
             ladder = lad.Ladder(tiers, policy.ring_timeout, policy.rounds, policy.round_delay)
             await self.apply(uow, incident, lad.decide(ladder, lad.Start(), now), now)
             return incident, True
@@ -141,7 +141,7 @@ class PagingService:
             incident.status = IncidentStatus.ACCEPTED
             incident.assignee = by
             incident.accepted_at = now
-            await self._event(uow, incident, now, "acknowledged", f"Acknowledged by {by}.")
+            await self.record(uow, incident, now, "acknowledged", f"Acknowledged by {by}.")
             await self._ticket(
                 uow,
                 incident,
@@ -163,7 +163,7 @@ class PagingService:
             await self._stop(uow, incident, now, f"resolved by {by}")
             incident.status = IncidentStatus.RESOLVED
             incident.resolved_at = now
-            await self._event(uow, incident, now, "resolved", f"Resolved by {by}.")
+            await self.record(uow, incident, now, "resolved", f"Resolved by {by}.")
             await self._ticket(
                 uow,
                 incident,
@@ -236,7 +236,7 @@ class PagingService:
                 deadline=now + PLACE_CALL_DEADLINE,
             )
             group = state.tiers[c.tier].group
-            await self._event(
+            await self.record(
                 uow,
                 incident,
                 now,
@@ -265,7 +265,7 @@ class PagingService:
                 run_at=c.at,
                 incident_id=incident.id,
             )
-            await self._event(
+            await self.record(
                 uow,
                 incident,
                 now,
@@ -287,7 +287,7 @@ class PagingService:
         attempt.digit = c.digit
         await uow.incidents.save_attempt(attempt)
         note = notices.attempt_note(attempt, c.outcome, now)
-        await self._event(
+        await self.record(
             uow,
             incident,
             now,
@@ -309,7 +309,7 @@ class PagingService:
             incident.status = IncidentStatus.ACCEPTED
             incident.assignee = c.by.name
             incident.accepted_at = now
-            await self._event(
+            await self.record(
                 uow, incident, now, "accepted", f"Accepted by {c.by.name}.", person=c.by.name
             )
             await self._ticket(
@@ -326,7 +326,7 @@ class PagingService:
         incident.status = IncidentStatus.UNANSWERED
         attempts = await uow.incidents.attempts(incident.id)
         note = notices.unanswered_note(attempts, state.rounds, now)
-        await self._event(uow, incident, now, "unanswered", note.split(" ", 3)[-1])
+        await self.record(uow, incident, now, "unanswered", note.split(" ", 3)[-1])
         await self._ticket(uow, incident, now, TicketUpdate(work_note=note))
         await self._notify_missed(uow, incident, state.tried_targets, attempts, now)
 
@@ -358,7 +358,7 @@ class PagingService:
                 deadline=now + NOTICE_DEADLINE,
             )
         if sms_to or emails:
-            await self._event(
+            await self.record(
                 uow,
                 incident,
                 now,
@@ -399,7 +399,7 @@ class PagingService:
         )
 
     @staticmethod
-    async def _event(
+    async def record(
         uow: UnitOfWork, incident: Incident, now: datetime, kind: str, detail: str, **data: object
     ) -> None:
         assert incident.id is not None
@@ -430,7 +430,7 @@ class PagingService:
             existing = await uow.incidents.find_open_by_dedup_key(data.dedup_key)
         if existing is not None:
             what = f"sys_id {external.external_id}" if external else f"key {data.dedup_key}"
-            await self._event(
+            await self.record(
                 uow,
                 existing,
                 now,

@@ -83,23 +83,23 @@ class Line:
         self._scheduled: list[tuple[float, Input]] = []
         self._waiter: asyncio.Future[None] | None = None
         self.prompt: int | None = None
-        self._elapsed = 0.0  # simulated seconds of the waits finished so far, and HTTP
+        self._elapsed = 0.0  # simulated time at the last event (the anchor)
+        self._anchor = 0.0  # wall clock of the last event, while waits are in progress
         self._waits = 0  # waits in progress (hold music can wait beside the main verb)
-        self._waiting_since = 0.0
-        self._solo = False
 
     # -- clock ---------------------------------------------------------------------------
 
     def now(self) -> float:
         """Simulated seconds since the line was created.
 
-        Time passes only while the leg waits: a wait that runs its full length alone counts
-        its exact length; a wait ended early by another leg (one of ``follow``) takes that
-        leg's time; any other wait counts its wall time ``1/scale`` times. The leg's own
-        HTTP requests count their wall time. Processing counts nothing.
+        Time passes only while the leg waits. When a wait runs its full length, the time
+        becomes exactly its start plus its length; a wait ended early by another leg (one
+        of ``follow``) takes that leg's time; otherwise the wall time since the last such
+        event counts ``1/scale`` times. The leg's own HTTP requests count their wall time.
+        Processing counts nothing.
         """
         if self._waits:
-            return self._elapsed + (time.monotonic() - self._waiting_since) / self.scale
+            return self._elapsed + (time.monotonic() - self._anchor) / self.scale
         return self._elapsed
 
     def absolute(self) -> float:
@@ -108,8 +108,8 @@ class Line:
 
     def add_http(self, seconds: float) -> None:
         """Count ``seconds`` of wall time spent on this leg's HTTP (unscaled)."""
-        if not self._waits:
-            self._elapsed += seconds
+        self._elapsed = self.now() + seconds
+        self._anchor = time.monotonic()
 
     def hang_up_after(self, seconds: float, reason: str) -> None:
         """Hang up with ``reason`` once ``seconds`` more simulated seconds have passed."""
@@ -162,47 +162,45 @@ class Line:
         self.check()
         if any(f.done() for f in futures):
             return False
-        limit, reason = seconds, None
-        if self._deadlines:
-            left = max(0.0, self._deadlines[0][0] - self.now())
-            if limit is None or left < limit:
-                limit, reason = left, self._deadlines[0][1]
-        timeout = None if limit is None else limit * self.scale
-        self._begin_wait()
-        exact = None
+        begin = self._begin_wait()
+        ended_at = None
         try:
+            limit, reason = seconds, None
+            if self._deadlines:
+                left = max(0.0, self._deadlines[0][0] - begin)
+                if limit is None or left < limit:
+                    limit, reason = left, self._deadlines[0][1]
+            timeout = None if limit is None else limit * self.scale
             done, _ = await asyncio.wait(
                 {*futures, self._wake}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
             timed_out = not done
-            exact = limit if timed_out else None
+            ended_at = begin + limit if timed_out and limit is not None else None
         finally:
-            self._end_wait(exact)
+            self._end_wait(ended_at)
         if timed_out and reason is not None:
             self.hang_up(reason)
         self.check()
         return timed_out
 
-    def _begin_wait(self) -> None:
+    def _begin_wait(self) -> float:
+        """Start a wait; its simulated start time."""
         if self._waits == 0:
-            self._waiting_since = time.monotonic()
-            self._solo = True
-        else:
-            self._solo = False
+            self._anchor = time.monotonic()
         self._waits += 1
+        return self.now()
 
-    def _end_wait(self, exact: float | None) -> None:
-        """Close a wait; ``exact`` is its simulated length when it ran its full length."""
-        self._waits -= 1
-        if self._waits:
-            return
-        if exact is not None and self._solo:
-            self._elapsed += exact
+    def _end_wait(self, ended_at: float | None) -> None:
+        """Close a wait; ``ended_at`` is its exact end when it ran its full length."""
+        if ended_at is not None:
+            self._elapsed = max(self._elapsed, ended_at)
         elif self.follow:
             followed = max(line.absolute() for line in self.follow) - self.origin
             self._elapsed = max(self._elapsed, followed)
         else:
-            self._elapsed += (time.monotonic() - self._waiting_since) / self.scale
+            self._elapsed = self.now()
+        self._anchor = time.monotonic()
+        self._waits -= 1
 
     async def pause(self, seconds: float, *, barge_in: bool = False) -> bool:
         """Wait ``seconds``; with ``barge_in``, return True early when input arrives."""
