@@ -23,6 +23,7 @@ from hotline.jobs.worker import Worker
 from hotline.ports import Carrier, Clock, Mailer, Tickets
 from hotline.services.directory import DirectoryService
 from hotline.services.page_calls import PageCalls
+from hotline.services.page_jobs import PageJobs
 from hotline.services.paging import PagingConfig, PagingService
 from hotline.settings import DEMO_PHONE_NUMBER, Settings
 
@@ -73,6 +74,7 @@ class Container:
     carrier: Carrier
     paging: PagingService
     page_calls: PageCalls
+    page_jobs: PageJobs
     worker: Worker
     job_store: SqlJobStore
     simulator: Simulator | None = None
@@ -89,7 +91,7 @@ class Container:
         if self.run_worker:
             if self.settings.is_sqlite:  # one process: whatever was running has died
                 await self.job_store.release_running()
-            await self.page_calls.recover()
+            await self.page_jobs.recover()
             self.worker.start()
         if self.simulator is not None:
             await self.simulator.start()
@@ -145,10 +147,11 @@ def build(settings: Settings, clock: Clock | None = None) -> Container:
             email_enabled=settings.smtp_host is not None,
         ),
     )
-    page_calls = PageCalls(paging, carrier, _tickets(settings, http), _mailer(settings))
+    page_calls = PageCalls(paging)
+    page_jobs = PageJobs(page_calls, carrier, _tickets(settings, http), _mailer(settings))
     job_store = SqlJobStore(sessions)
     worker = Worker(
-        job_store, page_calls.handlers(), clock, on_dead=page_calls.on_dead, lease=JOB_LEASE
+        job_store, page_jobs.handlers(), clock, on_dead=page_jobs.on_dead, lease=JOB_LEASE
     )
     wake.append(worker)
     simulator = None
@@ -172,6 +175,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Container:
         carrier=carrier,
         paging=paging,
         page_calls=page_calls,
+        page_jobs=page_jobs,
         worker=worker,
         job_store=job_store,
         simulator=simulator,

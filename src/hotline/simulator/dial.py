@@ -130,7 +130,7 @@ async def _dial(run: Run, verb: Node, targets: list[tuple[str, Node | None]]) ->
             }
         for other in children:
             if other is not winner:
-                other.line.hang_up("canceled")
+                other.line.hang_up("canceled", call.line.committed())
         await call.line.until(dialing.bridged)
         bridged = dialing.bridged.result() is True
         if bridged:
@@ -146,13 +146,13 @@ async def _dial(run: Run, verb: Node, targets: list[tuple[str, Node | None]]) ->
         params["DialCallStatus"] = "completed"
         if dialing.released.done():
             return params
-        winner.line.hang_up("bridge-ended")
+        winner.line.hang_up("bridge-ended", call.line.committed())
         await call.line.until(winner.done)
         params["DialCallDuration"] = str(winner.duration)
         return params
     except Interrupt:
         for child in children:
-            child.line.hang_up("parent")
+            child.line.hang_up("parent", call.line.committed())
         raise
     finally:
         call.line.follow = []

@@ -36,14 +36,20 @@ def _callback_params(engine: Engine, call: Call, status: str) -> dict[str, str]:
 
 
 def progress(engine: Engine, call: Call, status: str) -> None:
-    """Move ``call`` to a non-final ``status``; its callback is sent in the background."""
+    """Move ``call`` to a non-final ``status``; its callback is sent in the background,
+    after the call's earlier callbacks."""
     call.set_status(status)
-    if call.status_callback and EVENTS[status] in call.status_callback_events:
-        params = _callback_params(engine, call, status)
-        work = engine.notify(
-            call, call.status_callback, call.status_callback_method, params, "status-callback"
-        )
-        engine.spawn(work, call)
+    if not call.status_callback or EVENTS[status] not in call.status_callback_events:
+        return
+    params = _callback_params(engine, call, status)
+    url, method, previous = call.status_callback, call.status_callback_method, call.callbacks
+
+    async def send() -> None:
+        if previous is not None:
+            await asyncio.wait({previous})
+        await engine.notify(call, url, method, params, "status-callback")
+
+    call.callbacks = engine.spawn(send(), call)
 
 
 async def ring(engine: Engine, call: Call, seconds: float) -> str:

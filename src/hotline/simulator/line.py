@@ -77,6 +77,7 @@ class Line:
         self._wake: asyncio.Future[None] = self._loop.create_future()
         self.ended: asyncio.Future[str] = self._loop.create_future()
         self.hangup_reason: str | None = None
+        self._hung_up_at: float | None = None
         self._redirect: Any = None
         self._deadlines: list[tuple[float, str]] = []
         self._inputs: deque[Input] = deque()
@@ -93,10 +94,10 @@ class Line:
         """Simulated seconds since the line was created.
 
         Time passes only while the leg waits. When a wait runs its full length, the time
-        becomes exactly its start plus its length; a wait ended early by another leg (one
-        of ``follow``) takes that leg's time; otherwise the wall time since the last such
-        event counts ``1/scale`` times. The leg's own HTTP requests count their wall time.
-        Processing counts nothing.
+        becomes exactly its start plus its length; a wait ended by another leg (a future
+        of one of ``follow``, or a hang-up ``at`` a time) takes that leg's time; otherwise
+        the wall time since the last event counts ``1/scale`` times. The leg's own HTTP
+        requests count their wall time. Processing counts nothing.
         """
         if self._waits:
             return self._elapsed + (time.monotonic() - self._anchor) / self.scale
@@ -105,6 +106,10 @@ class Line:
     def absolute(self) -> float:
         """Simulated time in the call tree (``origin`` + ``now``)."""
         return self.origin + self.now()
+
+    def committed(self) -> float:
+        """Call-tree time of this line's last event (what other legs follow)."""
+        return self.origin + self._elapsed
 
     def add_http(self, seconds: float) -> None:
         """Count ``seconds`` of wall time spent on this leg's HTTP (unscaled)."""
@@ -118,11 +123,13 @@ class Line:
 
     # -- interrupts ----------------------------------------------------------------------
 
-    def hang_up(self, reason: str) -> None:
-        """End the line (idempotent: the first reason wins)."""
+    def hang_up(self, reason: str, at: float | None = None) -> None:
+        """End the line (idempotent: the first reason wins). Another leg ending it gives
+        ``at``, its call-tree time, which a wait this ends takes as its end."""
         if self.hangup_reason is not None:
             return
         self.hangup_reason = reason
+        self._hung_up_at = at
         self.ended.set_result(reason)
         self._signal()
 
@@ -163,7 +170,7 @@ class Line:
         if any(f.done() for f in futures):
             return False
         begin = self._begin_wait()
-        ended_at = None
+        ended_at, by_another_leg = None, False
         try:
             limit, reason = seconds, None
             if self._deadlines:
@@ -176,8 +183,9 @@ class Line:
             )
             timed_out = not done
             ended_at = begin + limit if timed_out and limit is not None else None
+            by_another_leg = bool(done - {self._wake})
         finally:
-            self._end_wait(ended_at)
+            self._end_wait(ended_at, by_another_leg)
         if timed_out and reason is not None:
             self.hang_up(reason)
         self.check()
@@ -190,13 +198,16 @@ class Line:
         self._waits += 1
         return self.now()
 
-    def _end_wait(self, ended_at: float | None) -> None:
-        """Close a wait; ``ended_at`` is its exact end when it ran its full length."""
+    def _end_wait(self, ended_at: float | None, by_another_leg: bool) -> None:
+        """Close a wait. ``ended_at``: its exact end, when it ran its full length;
+        ``by_another_leg``: one of its futures ended it (then ``follow`` gives the time)."""
         if ended_at is not None:
             self._elapsed = max(self._elapsed, ended_at)
-        elif self.follow:
-            followed = max(line.absolute() for line in self.follow) - self.origin
+        elif by_another_leg and self.follow:
+            followed = max(line.committed() for line in self.follow) - self.origin
             self._elapsed = max(self._elapsed, followed)
+        elif self._hung_up_at is not None:
+            self._elapsed = max(self._elapsed, self._hung_up_at - self.origin)
         else:
             self._elapsed = self.now()
         self._anchor = time.monotonic()

@@ -60,6 +60,7 @@ class Call:
     rejected: str | None = None  # the <Reject> reason, when it refused the call
     cookies: httpx.Cookies = field(default_factory=httpx.Cookies)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    callbacks: asyncio.Task[None] | None = None  # the last status callback sent
     done: asyncio.Future[None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
