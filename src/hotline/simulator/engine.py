@@ -45,6 +45,7 @@ class Engine:
         public_base_url: str | None,
         transcriber: Transcriber,
         keep_empty_recordings: bool,
+        max_connections: int,
     ) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be > 0")
@@ -55,7 +56,7 @@ class Engine:
         self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
         self.transcriber = transcriber
         self.keep_empty_recordings = keep_empty_recordings
-        self.webhooks = Webhooks(auth_token)
+        self.webhooks = Webhooks(auth_token, max_connections=max_connections)
         self.calls: dict[str, Call] = {}
         self.messages: dict[str, Message] = {}
         self.recordings: dict[str, Recording] = {}

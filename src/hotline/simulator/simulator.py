@@ -28,6 +28,8 @@ class Simulator:
     turns a recording (WAV bytes, the phone script's ``transcript``) into text, or None
     for a failed transcription. ``keep_empty_recordings`` makes a silent ``<Record>``
     still request its action (Twilio's current behaviour) instead of falling through.
+    ``max_connections`` bounds the webhook requests in flight (others wait their turn,
+    outside Twilio's 15 s limit).
     """
 
     def __init__(
@@ -41,6 +43,7 @@ class Simulator:
         public_base_url: str | None = None,
         transcriber: Transcriber = script_transcriber,
         keep_empty_recordings: bool = False,
+        max_connections: int = 16,
     ) -> None:
         self.account_sid = account_sid
         self.engine = Engine(
@@ -51,6 +54,7 @@ class Simulator:
             public_base_url=public_base_url,
             transcriber=transcriber,
             keep_empty_recordings=keep_empty_recordings,
+            max_connections=max_connections,
         )
         for number in numbers:
             self.engine.add_number(number)

@@ -135,11 +135,12 @@ def private_cookie_jar() -> CookieJar:
 class Webhooks:
     """The simulator's HTTP client towards applications; ``start`` before use."""
 
-    def __init__(self, auth_token: str, *, max_connections: int = 100) -> None:
+    def __init__(self, auth_token: str, *, max_connections: int = 16) -> None:
         self._validator = RequestValidator(auth_token)
         self._max_connections = max_connections
         # requests wait for a connection here, not in httpcore's pool (whose bookkeeping
-        # grows with its queue) and not inside Twilio's time limit
+        # costs grow with its queue and its size: few connections serve loopback best)
+        # and not inside Twilio's time limit
         self._slots = asyncio.Semaphore(max_connections)
         self._client: httpx.AsyncClient | None = None
 
