@@ -1,0 +1,754 @@
+"""Benchmark of page-out latency through the real server and its in-process simulator.
+
+For each database (SQLite, PostgreSQL) and each size N, a fresh database and a fresh server
+(uvicorn on a free loopback port with the simulator mounted in it, as in the scenario tests)
+get a directory of two agents in one group and a policy with that group (ring timeout 5 s,
+1 round). Agent 1's phone never answers; agent 2 presses a key at the human check, then 1
+(accept). After a short warm-up, N concurrent ``GET /healthz`` give the baseline, then N
+incidents with distinct titles are created at once through the REST API; every one must end
+accepted by agent 2 after agent 1's no-answer.
+
+Measured per incident, on the wall clock (one clock for every process on the machine):
+
+(a)  the 201 response reached the client -> the simulator created the first call leg
+     (negative when the worker placed the call before the 201 reached the client);
+(a') the POST was sent -> the first call leg was created;
+(b)  the simulator started sending the final ``no-answer`` status callback of agent 1's
+     call -> the simulator created agent 2's call leg for the same incident (negative when
+     Hotline's own ``check_call`` job, ring timeout + 15 s after placing, found the call over
+     before the callback went out: the simulator sends a leg's final callback only after
+     its earlier ``initiated``/``ringing`` callbacks were answered);
+(b') agent 1's call took its final status at the simulator -> agent 2's call leg created.
+
+Simulator times come from its call log (millisecond resolution); a callback's send time is
+its log time (written when the response came back) minus its duration. The load comes from
+a child process with a minimal HTTP/1.1 client (one connection per request), so it shares
+neither the server's event loop nor its CPU core. The ratios divide by the baseline's
+p50 and p99 (``/healthz`` runs a ``SELECT 1``).
+
+Diagnostics under each table, over the incident phase: the server process's CPU time (all
+its threads), its event-loop lag (how late a 5 ms timer fires), database transactions, SQL
+statements and HTTP requests per incident, how long transactions stay open and, on SQLite,
+how long ``BEGIN IMMEDIATE`` waits for the write lock.
+
+A run stops waiting ``--deadline`` seconds after its first POST. What has not finished by
+then counts as an error, and in the percentiles as slower than the deadline (">60000");
+the n column says how many incidents were measured.
+
+    .venv/bin/python bench/paging.py                              # 100 and 1,000, both DBs
+    .venv/bin/python bench/paging.py --sizes 100 --databases sqlite
+    .venv/bin/python bench/paging.py --profile /tmp/paging-prof   # cProfile of the server
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import io
+import json
+import logging
+import math
+import os
+import pstats
+import socket
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from hotline.bootstrap import Container
+    from hotline.simulator import Simulator
+
+# The load generator runs this file in a child process with the standard library only;
+# Hotline, uvicorn, httpx, SQLAlchemy and psycopg are imported where the server side needs
+# them.
+
+POSTGRES_URL = os.environ.get(
+    "HOTLINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+API_TOKEN = "bench-token-0123456789abcdef"  # noqa: S105 (a throw-away server's token)
+HOTLINE_NUMBER = "+12025550100"
+AGENT1, AGENT2 = "+12025550111", "+12025550112"
+ANY_KEY = "5"  # what agent 2 presses at the human check
+TIME_SCALE = 0.001  # simulated seconds x this = wall seconds: a 5 s ring lasts 5 ms
+RING_TIMEOUT = 5
+POLICY = "bench"
+WARM_UP = 3
+FINAL = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+LAG_INTERVAL = 0.005
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile (nan for no values)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def epoch(iso: str) -> float:
+    """A call-log ``at`` (ISO 8601, ms, ``Z``) as POSIX seconds."""
+    return datetime.fromisoformat(iso).timestamp()
+
+
+# --- the load generator (child process) ----------------------------------------------------
+
+
+async def _request(
+    port: int, method: str, path: str, body: bytes | None
+) -> tuple[float, float, int, str]:
+    """One request on its own connection: (sent, answered, status, body or error)."""
+    sent = time.time()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Authorization: Bearer {API_TOKEN}\r\nConnection: close\r\n"
+        )
+        if body is not None:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        writer.write(head.encode() + b"\r\n" + (body or b""))
+        status = int((await reader.readline()).split()[1])
+        length = 0
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value)
+        content = await reader.readexactly(length)
+        answered = time.time()
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+        return sent, answered, status, content.decode()
+    except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as error:
+        return sent, time.time(), 0, f"{type(error).__name__}: {error}"
+
+
+async def _timed(
+    port: int, method: str, path: str, body: bytes | None, limit: float
+) -> tuple[float, float, int, str]:
+    sent = time.time()
+    try:
+        async with asyncio.timeout(limit):
+            return await _request(port, method, path, body)
+    except TimeoutError:
+        return sent, time.time(), 0, f"no response within {limit:.0f} s"
+
+
+async def _load(mode: str, port: int, count: int, prefix: str, limit: float) -> list[list[Any]]:
+    if mode == "healthz":
+        jobs = [_timed(port, "GET", "/healthz", None, limit) for _ in range(count)]
+    else:
+        jobs = [
+            _timed(
+                port,
+                "POST",
+                "/api/v1/incidents",
+                json.dumps(
+                    {"title": f"{prefix} incident {i}", "severity": 1, "policy": POLICY}
+                ).encode(),
+                limit,
+            )
+            for i in range(count)
+        ]
+    rows: list[list[Any]] = []
+    for sent, answered, status, content in await asyncio.gather(*jobs):
+        ident = json.loads(content)["id"] if mode == "incidents" and status == 201 else None
+        rows.append([sent, answered, status, ident, "" if status in (200, 201) else content])
+    return rows
+
+
+def client_main(mode: str, port: int, count: int, prefix: str, limit: float) -> None:
+    json.dump(asyncio.run(_load(mode, port, count, prefix, limit)), sys.stdout)
+
+
+async def run_client(
+    mode: str, port: int, count: int, prefix: str, limit: float
+) -> list[list[Any]]:
+    """N concurrent requests from a child process; the server keeps running meanwhile."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "--client",
+        mode,
+        str(port),
+        str(count),
+        prefix,
+        str(limit),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await child.communicate()
+    if child.returncode != 0:
+        raise RuntimeError(f"the load generator failed ({mode})")
+    rows: list[list[Any]] = json.loads(out)
+    return rows
+
+
+# --- probes in the server process -----------------------------------------------------------
+
+
+class LogCounter(logging.Handler):
+    """Counts the server's warnings and errors (job retries, 500s) instead of printing."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: Counter[str] = Counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None:
+            message += f" ({type(error).__name__}: {str(error).splitlines()[0]})"
+        message = " ".join(message.split())
+        self.messages[f"{record.levelname} {record.name}: {message[:200]}"] += 1
+
+
+class LoopLag:
+    """How late a short timer fires on the server's event loop."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            await asyncio.sleep(LAG_INTERVAL)
+            self.samples.append((loop.time() - started - LAG_INTERVAL) * 1000)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
+class DbProbe:
+    """Counts transactions and statements, and times lock waits and open transactions.
+
+    Hotline's own "begin" listener runs first (on SQLite it issues ``BEGIN IMMEDIATE``,
+    which waits for the write lock), so a transaction is timed from when it holds it.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        from sqlalchemy import event
+
+        self.transactions = 0
+        self.statements = 0
+        self.waits: list[float] = []
+        self.held: list[float] = []
+        self._asked: dict[int, float] = {}
+        self._begun: dict[int, float] = {}
+        sync = engine.sync_engine
+        event.listen(sync, "begin", self._begin)
+        event.listen(sync, "commit", self._end)
+        event.listen(sync, "rollback", self._end)
+        event.listen(sync, "before_cursor_execute", self._before)
+        event.listen(sync, "after_cursor_execute", self._after)
+
+    def reset(self) -> None:
+        self.transactions = self.statements = 0
+        self.waits.clear()
+        self.held.clear()
+
+    def _begin(self, conn: Any) -> None:
+        self.transactions += 1
+        self._begun[id(conn)] = time.perf_counter()
+
+    def _end(self, conn: Any) -> None:
+        begun = self._begun.pop(id(conn), None)
+        if begun is not None:
+            self.held.append((time.perf_counter() - begun) * 1000)
+
+    def _before(self, conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        self.statements += 1
+        if statement == "BEGIN IMMEDIATE":
+            self._asked[id(conn)] = time.perf_counter()
+
+    def _after(self, conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement == "BEGIN IMMEDIATE":
+            asked = self._asked.pop(id(conn), time.perf_counter())
+            self.waits.append((time.perf_counter() - asked) * 1000)
+
+
+# --- the server (this process) --------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def database(kind: str) -> AsyncIterator[str]:
+    """A fresh, empty database URL: a SQLite file, or a PostgreSQL schema dropped after."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
+            yield f"sqlite:///{Path(tmp) / 'hotline.db'}"
+        return
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@dataclass
+class Server:
+    container: Container
+    simulator: Simulator
+    port: int
+
+
+@contextlib.asynccontextmanager
+async def server(database_url: str) -> AsyncIterator[Server]:
+    """The real server under uvicorn on loopback, with its in-process simulator."""
+    import uvicorn
+
+    from hotline.adapters.db import migrate
+    from hotline.bootstrap import build
+    from hotline.settings import load_settings
+    from hotline.web.app import create_app
+
+    port = free_port()
+    settings = load_settings(
+        database_url=database_url,
+        api_token=API_TOKEN,
+        public_url=f"http://127.0.0.1:{port}",
+        simulator_time_scale=TIME_SCALE,
+        twilio_phone_number=HOTLINE_NUMBER,
+    )
+    container = build(settings)
+    await migrate.upgrade(container.engine)
+    config = uvicorn.Config(
+        create_app(container=container),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        log_config=None,  # uvicorn's errors go to the bench's LogCounter
+        access_log=False,
+        backlog=4096,
+        timeout_graceful_shutdown=5,
+    )
+    uv = uvicorn.Server(config)
+    task = asyncio.create_task(uv.serve())
+    try:
+        while not uv.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        assert container.simulator is not None
+        yield Server(container, container.simulator, port)
+    finally:
+        uv.should_exit = True
+        await task
+        await container.close()
+
+
+async def directory(s: Server) -> None:
+    from hotline.services.inputs import GroupIn, PersonIn, PolicyIn
+    from hotline.simulator import PhoneScript
+
+    d = s.container.directory
+    for name, number in (("Agent One", AGENT1), ("Agent Two", AGENT2)):
+        await d.create_person(
+            PersonIn(
+                name=name,
+                email=f"{name.lower().replace(' ', '.')}@example.com",
+                phones=[{"number": number, "voice": True, "sms": True}],
+            )
+        )
+    await d.create_group(
+        GroupIn(name="agents", members=[{"person": "Agent One"}, {"person": "Agent Two"}])
+    )
+    await d.create_policy(
+        PolicyIn(name=POLICY, tiers=["agents"], rounds=1, round_delay=0, ring_timeout=RING_TIMEOUT)
+    )
+    s.simulator.set_script(AGENT1, PhoneScript(mode="no-answer"))
+    s.simulator.set_script(AGENT2, PhoneScript(mode="answer", digits=[ANY_KEY, "1"]))
+
+
+async def settle(s: Server, calls: int, until: float) -> bool:
+    """Wait (until the POSIX time ``until``) for ``calls`` call legs, all of them over."""
+    engine = s.simulator.engine
+    while len(engine.calls) < calls:
+        if time.time() > until:
+            return False
+        await asyncio.sleep(0.05)
+    try:
+        await s.simulator.idle(timeout=max(until - time.time(), 0.1))
+    except TimeoutError:
+        return False
+    return True
+
+
+async def warm_up(s: Server) -> None:
+    """A few incidents end to end: imports, connection pools, caches."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {API_TOKEN}"}
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{s.port}", headers=headers, timeout=60
+    ) as api:
+        for _ in range(WARM_UP):
+            await api.get("/healthz")
+        await asyncio.gather(
+            *(
+                api.post(
+                    "/api/v1/incidents",
+                    json={"title": f"warm-up {i}", "severity": 1, "policy": POLICY},
+                )
+                for i in range(WARM_UP)
+            )
+        )
+    if not await settle(s, 2 * WARM_UP, time.time() + 60):
+        raise RuntimeError("the warm-up incidents never settled")
+
+
+# --- one run and its analysis -------------------------------------------------------------
+
+
+@dataclass
+class Leg:
+    """A call leg as the simulator's call log tells it."""
+
+    created: float
+    last_at: float
+    final_status: str | None = None
+    final_sent: float | None = None
+    ended: float | None = None  # when the leg took its final status at the carrier
+    webhooks: int = 0
+    failed_webhooks: int = 0
+
+
+def legs_by_token(sim: Simulator) -> dict[str, Leg]:
+    """Every call leg, by the attempt token in its webhook URLs."""
+    found: dict[str, Leg] = {}
+    for call in sim.calls:
+        log = sim.call_log(call["sid"])
+        created = next(epoch(e["at"]) for e in log if e["kind"] == "leg")
+        leg = Leg(created, last_at=epoch(log[-1]["at"]))
+        token = None
+        for e in log:
+            if e["kind"] == "status" and e["status"] in FINAL and leg.ended is None:
+                leg.ended = epoch(e["at"])
+            if e["kind"] != "webhook":
+                continue
+            leg.webhooks += 1
+            if "/voice/page/" in e["url"]:
+                token = e["url"].split("/voice/page/")[1].split("/")[0]
+            if e["status"] is None or e["status"] >= 400:
+                leg.failed_webhooks += 1
+            status = e["params"].get("CallStatus")
+            if e.get("purpose") == "status-callback" and status in FINAL:
+                leg.final_status = status
+                leg.final_sent = epoch(e["at"]) - e["ms"] / 1000
+        if token is not None:
+            found[token] = leg
+    return found
+
+
+@dataclass
+class Run:
+    database: str
+    size: int
+    deadline: float
+    expected: int = 0  # incidents created (201), each expected to reach (a) and (b)
+    a_received: list[float] = field(default_factory=list)
+    a_sent: list[float] = field(default_factory=list)
+    b: list[float] = field(default_factory=list)
+    b_ended: list[float] = field(default_factory=list)
+    post: list[float] = field(default_factory=list)
+    baseline: list[float] = field(default_factory=list)
+    wall: float = 0.0
+    accepted: int = 0
+    settled: bool = True
+    errors: Counter[str] = field(default_factory=Counter)
+    log: Counter[str] = field(default_factory=Counter)
+    lag: list[float] = field(default_factory=list)
+    transactions: int = 0
+    statements: int = 0
+    firsts: int = 0  # incidents whose first call (agent 1) was placed
+    seconds: int = 0  # incidents whose second call (agent 2) was placed
+    legs: int = 0  # call legs of the measured incidents (each one a REST request)
+    webhooks: int = 0  # webhooks and status callbacks those legs sent to the server
+    lock_waits: list[float] = field(default_factory=list)
+    held: list[float] = field(default_factory=list)
+    cpu: float = 0.0  # CPU seconds of the server process (all its threads), incident phase
+    phase: float = 0.0  # wall seconds of the incident phase
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average before and after
+    took: float = 0.0
+
+
+async def measure(kind: str, size: int, deadline: float, profile: Path | None) -> Run:
+    run = Run(kind, size, deadline)
+    started, before = time.perf_counter(), os.getloadavg()[0]
+    counter = LogCounter()
+    loggers = [logging.getLogger(name) for name in ("hotline", "uvicorn.error")]
+    for logger in loggers:
+        logger.addHandler(counter)
+        logger.propagate = False
+    try:
+        async with database(kind) as url:
+            async with server(url) as s:
+                probe = DbProbe(s.container.engine)
+                await directory(s)
+                await warm_up(s)
+                base = await run_client("healthz", s.port, size, "", deadline)
+                run.baseline = [(r[1] - r[0]) * 1000 for r in base if r[2] == 200]
+                for r in base:
+                    if r[2] != 200:
+                        run.errors[f"healthz {r[2]} {r[4][:80]}"] += 1
+                counter.messages.clear()
+                probe.reset()
+                lag = LoopLag()
+                lag.start()
+                profiler = cProfile.Profile() if profile else None
+                if profiler:
+                    profiler.enable()
+                first_post, cpu = time.time(), time.process_time()
+                prefix = f"bench {kind} {size} {uuid.uuid4().hex[:8]}"
+                rows = await run_client("incidents", s.port, size, prefix, deadline)
+                created = [r for r in rows if r[2] == 201]
+                for r in rows:
+                    if r[2] != 201:
+                        run.errors[f"POST {r[2]} {r[4][:80]}"] += 1
+                calls = 2 * (WARM_UP + len(created))
+                run.settled = await settle(s, calls, first_post + deadline)
+                if profiler:
+                    profiler.disable()
+                run.cpu, run.phase = time.process_time() - cpu, time.time() - first_post
+                await lag.stop()
+                run.lag = lag.samples
+                run.transactions, run.statements = probe.transactions, probe.statements
+                run.lock_waits, run.held = list(probe.waits), list(probe.held)
+                run.log = Counter(counter.messages)
+                legs = legs_by_token(s.simulator)
+            # the server is down: what did not finish by the deadline no longer competes
+            run.load = (before, os.getloadavg()[0])
+            if profiler and profile:
+                print_profile(profiler, profile / f"paging-{kind}-{size}.pstats")
+            await analyse(run, url, legs, rows, created)
+    finally:
+        for logger in loggers:
+            logger.removeHandler(counter)
+            logger.propagate = True
+    run.took = time.perf_counter() - started
+    return run
+
+
+async def analyse(
+    run: Run, url: str, legs: dict[str, Leg], rows: list[list[Any]], created: list[list[Any]]
+) -> None:
+    """Match each incident's attempts (from the database) to the simulator's call legs."""
+    from hotline.bootstrap import build
+    from hotline.settings import load_settings
+
+    container = build(load_settings(database_url=url, api_token=API_TOKEN))
+    ends: list[float] = []
+    run.expected = len(created)
+    try:
+        for sent, answered, _, ident, _ in created:
+            run.post.append((answered - sent) * 1000)
+            incident, _, attempts = await container.paging.get(ident)
+            outcomes = [(a.name, a.outcome) for a in attempts]
+            status = incident.status.value
+            if status != "accepted":
+                late = "" if status in ("unanswered", "resolved") else " (unfinished)"
+                run.errors[f"incident {status}{late}"] += 1
+            elif outcomes != [("Agent One", "no-answer"), ("Agent Two", "accepted")]:
+                run.errors[f"attempts {outcomes}"] += 1
+            else:
+                run.accepted += 1
+            first = legs.get(attempts[0].token) if attempts else None
+            second = legs.get(attempts[1].token) if len(attempts) > 1 else None
+            for leg in (first, second):
+                if leg is not None:
+                    run.legs += 1
+                    run.webhooks += leg.webhooks
+            run.firsts += first is not None
+            run.seconds += second is not None
+            if first is not None:
+                run.a_received.append((first.created - answered) * 1000)
+                run.a_sent.append((first.created - sent) * 1000)
+                run.errors["failed webhook (agent 1 call)"] += first.failed_webhooks
+            if first is None or second is None:
+                continue
+            run.errors["failed webhook (agent 2 call)"] += second.failed_webhooks
+            if first.final_status == "no-answer" and first.final_sent is not None:
+                run.b.append((second.created - first.final_sent) * 1000)
+            if first.ended is not None:
+                run.b_ended.append((second.created - first.ended) * 1000)
+            ends.append(max(first.last_at, second.last_at))
+    finally:
+        await container.close()
+    if rows and ends:
+        run.wall = max(ends) - min(r[0] for r in rows)
+    run.errors = +run.errors  # drop zero counts
+
+
+def print_profile(profiler: cProfile.Profile, path: Path) -> None:
+    profiler.dump_stats(path)
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(20)
+    print(f"cProfile of the server process, top 20 by own time (all of it in {path}):")
+    print(out.getvalue().split("\n", 6)[-1].rstrip())
+    print()
+
+
+def ms(value: float, deadline: float) -> str:
+    return (
+        f"{value:>9.1f}" if math.isfinite(value) else f"{'>' + format(deadline * 1000, '.0f'):>9}"
+    )
+
+
+def ratio(value: float, base: float) -> str:
+    return f"{value / base:>9.2f}" if math.isfinite(value) else f"{'-':>9}"
+
+
+def table(run: Run) -> str:
+    base50, base99 = percentile(run.baseline, 0.5), percentile(run.baseline, 0.99)
+    lines = [
+        f"{run.database}, {run.size:,} concurrent incidents",
+        f"{'':<38} {'n':>6} {'p50 ms':>9} {'p99 ms':>9} {'p50/base':>9} {'p99/base':>9}",
+    ]
+    for name, values, expected in (
+        ("(a) 201 received -> first call", run.a_received, run.expected),
+        ("(a') POST sent -> first call", run.a_sent, run.expected),
+        ("(b) no-answer callback -> next call", run.b, run.expected),
+        ("(b') call over at carrier -> next call", run.b_ended, run.expected),
+        ("POST /api/v1/incidents (201)", run.post, 0),
+        ("baseline GET /healthz", run.baseline, 0),
+    ):
+        # what never happened by the deadline counts as slower than anything measured
+        padded = [*values, *[math.inf] * max(expected - len(values), 0)]
+        p50, p99 = percentile(padded, 0.5), percentile(padded, 0.99)
+        lines.append(
+            f"{name:<38} {len(values):>6,} {ms(p50, run.deadline)} {ms(p99, run.deadline)} "
+            f"{ratio(p50, base50)} {ratio(p99, base99)}"
+        )
+    errors = sum(run.errors.values())
+    if run.settled:
+        wall = f"wall {run.wall:.2f} s (first POST sent -> last call over)"
+        rate = run.accepted / run.wall if run.wall else 0.0
+    else:
+        wall = f"NOT all over by the deadline: stopped after {run.phase:.2f} s"
+        rate = run.accepted / run.phase if run.phase else 0.0
+    lines.append(
+        f"{wall}, {rate:.1f} incidents/s, accepted {run.accepted:,}/{run.size:,}, "
+        f"errors {errors}; calls placed: first {run.firsts:,}, second {run.seconds:,}"
+    )
+    early = sum(1 for x in run.b if x < 0)
+    if early:
+        lines.append(
+            f"  note: for {early} incident(s) agent 2's call was requested before the final "
+            "callback was sent: Hotline's own check of the call at the carrier found it over"
+        )
+    lines.extend(f"  error: {n} x {what}" for what, n in run.errors.most_common())
+    lines.extend(f"  server log: {n} x {what}" for what, n in run.log.most_common(4))
+    per, made = max(run.size, 1), max(run.expected, 1)
+    if not run.settled:
+        lines.append("(the work done by the deadline, divided by the number of incidents:)")
+    lines.append(
+        f"server: CPU {run.cpu:.1f} s in {run.phase:.1f} s ({run.cpu / run.phase:.0%} of a core),"
+        f" {run.cpu / per * 1000:.0f} ms per incident; event-loop lag p50 "
+        f"{percentile(run.lag, 0.5):.1f} / p99 {percentile(run.lag, 0.99):.1f} / max "
+        f"{max(run.lag, default=math.nan):.0f} ms"
+    )
+    lines.append(
+        f"per incident: {run.transactions / per:.1f} transactions, "
+        f"{run.statements / per:.0f} SQL statements, {(run.legs + run.webhooks) / made + 1:.1f} "
+        f"HTTP requests (the POST, {run.legs / made:.1f} to the carrier, "
+        f"{run.webhooks / made:.1f} webhooks from it)"
+    )
+    lock = (
+        f"; BEGIN IMMEDIATE waits for the lock p50 {percentile(run.lock_waits, 0.5):.1f} / p99 "
+        f"{percentile(run.lock_waits, 0.99):.1f} ms"
+        if run.database == "sqlite"
+        else ""
+    )
+    lines.append(
+        f"database: transactions open p50 {percentile(run.held, 0.5):.1f} / p99 "
+        f"{percentile(run.held, 0.99):.1f} ms{lock}"
+    )
+    lines.append(
+        f"machine: load average {run.load[0]:.1f} before, {run.load[1]:.1f} after, on "
+        f"{os.cpu_count()} CPUs; run with set-up and checks {run.took:.1f} s"
+    )
+    return "\n".join(lines)
+
+
+async def bench(
+    sizes: list[int], databases: list[str], deadline: float, profile: Path | None
+) -> int:
+    print(
+        f"page-out: agent 1 no-answer, agent 2 accepts (a key, then 1); ring timeout "
+        f"{RING_TIMEOUT} s, 1 round; simulator time scale {TIME_SCALE} (the ring lasts "
+        f"{RING_TIMEOUT * TIME_SCALE * 1000:g} ms); deadline {deadline:g} s per run"
+    )
+    print(flush=True)
+    status = 0
+    for kind in databases:
+        for size in sizes:
+            run = await measure(kind, size, deadline, profile)
+            print(table(run))
+            print(flush=True)
+            if run.errors or not run.settled:
+                status = 1
+    return status
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000", help="incident counts (100,1000)")
+    parser.add_argument("--databases", default="sqlite,postgresql", help="sqlite,postgresql")
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        default=60.0,
+        help="seconds after its first POST a run stops waiting for incidents (60)",
+    )
+    parser.add_argument("--profile", type=Path, help="directory for a cProfile of each run")
+    parser.add_argument("--client", nargs=5, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.client:
+        mode, port, count, prefix, limit = args.client
+        client_main(mode, int(port), int(count), prefix, float(limit))
+        return
+    try:
+        sizes = [int(x.replace("_", "")) for x in args.sizes.split(",") if x.strip()]
+    except ValueError:
+        parser.error("--sizes takes whole numbers separated by commas")
+    databases = [x.strip() for x in args.databases.split(",") if x.strip()]
+    if set(databases) - {"sqlite", "postgresql"} or not databases:
+        parser.error("--databases takes sqlite and/or postgresql")
+    if not sizes or min(sizes) < 1:
+        parser.error("--sizes must be at least 1")
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    sys.exit(asyncio.run(bench(sizes, databases, args.deadline, args.profile)))
+
+
+if __name__ == "__main__":
+    main()
