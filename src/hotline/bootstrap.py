@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.adapters.clock import SystemClock
 from hotline.adapters.db import migrate
-from hotline.adapters.db.engine import create_engine
+from hotline.adapters.db.engine import READ_ONLY, create_engine
 from hotline.adapters.db.jobs_repo import SqlJobStore
 from hotline.adapters.db.uow import SqlUnitOfWork, session_factory
 from hotline.adapters.servicenow import ServiceNowTickets
@@ -112,6 +112,7 @@ class Container:
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
+            await connection.execution_options(**{READ_ONLY: True})
             await connection.execute(text("SELECT 1"))
 
     async def close(self) -> None:
@@ -133,7 +134,10 @@ def build(settings: Settings, clock: Clock | None = None) -> Container:
     twilio = make_client(account.account_sid, account.auth_token, settings.carrier_api_url, http)
     carrier = TwilioCarrier(twilio)
     wake: list[Worker] = []
-    uow = lambda: SqlUnitOfWork(sessions, on_jobs=lambda: wake[0].wake())  # noqa: E731
+
+    def uow(read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(sessions, on_jobs=lambda: wake[0].wake(), read_only=read_only)
+
     clock = clock or SystemClock()
     paging = PagingService(
         uow,

@@ -119,6 +119,10 @@ class IncidentRepository(Protocol):
     async def timeline(self, incident_id: int) -> list[TimelineEvent]: ...
     async def add_attempt(self, attempt: Attempt) -> None: ...
     async def attempt(self, token: str) -> Attempt | None: ...
+    async def get_by_attempt(self, token: str) -> Incident | None:
+        """The incident an attempt belongs to, its row locked for this transaction."""
+        ...
+
     async def attempt_by_number(self, incident_id: int, number: int) -> Attempt | None: ...
     async def attempts(self, incident_id: int) -> list[Attempt]: ...
     async def unfinished_attempts(self) -> list[Attempt]:
@@ -126,6 +130,12 @@ class IncidentRepository(Protocol):
         ...
 
     async def save_attempt(self, attempt: Attempt) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, read_only: bool = False) -> UnitOfWork:
+        """A new unit of work; a ``read_only`` one never writes (and never waits for writers)."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -166,7 +176,9 @@ class CallRequest:
     from_: str
     url: str
     status_callback: str
-    status_events: tuple[str, ...] = ("initiated", "ringing", "answered", "completed")
+    # Only the final status by default: progress callbacks cost a webhook each, and the
+    # answer is already known from the request for ``url``.
+    status_events: tuple[str, ...] = ("completed",)
     timeout: int = 30
     machine_detection: bool = False
 

@@ -128,9 +128,16 @@ class Worker:
                 raise _Permanent(f"no handler for job kind {job.kind!r}")
             await handler(job)
         except Exception as error:  # every failure is recorded on the job
-            await self._failed(job, error)
+            await self._settle(self._failed(job, error), job)
         else:
-            await self._store.finish(job.id)
+            await self._settle(self._store.finish(job.id), job)
+
+    async def _settle(self, update: Awaitable[None], job: Job) -> None:
+        """Record a job's end; if even that fails, its lease runs out and it runs again."""
+        try:
+            await update
+        except Exception:
+            log.exception("could not record the end of job %s (%s)", job.id, job.kind)
 
     async def _failed(self, job: Job, error: Exception) -> None:
         message = str(error) or type(error).__name__

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from hotline.domain import directory as d
 from hotline.domain.errors import Conflict, Invalid, NotFound
 from hotline.domain.oncall import OnCall, oncall
-from hotline.ports import Saved, UnitOfWork
+from hotline.ports import Saved, UnitOfWork, UnitOfWorkFactory
 from hotline.services import phones, pins
 from hotline.services.inputs import AbsenceIn, GroupIn, MemberIn, PersonIn, PolicyIn, RotationIn
 
@@ -141,20 +141,20 @@ async def apply_absence(
 class DirectoryService:
     """One transaction per call; every read and write of the directory goes through here."""
 
-    def __init__(self, uow: Callable[[], UnitOfWork], region: str) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, region: str) -> None:
         self._uow = uow
         self.region = region
 
-    def unit_of_work(self) -> UnitOfWork:
-        return self._uow()
+    def unit_of_work(self, read_only: bool = False) -> UnitOfWork:
+        return self._uow(read_only)
 
     # people
     async def list_people(self) -> list[d.Person]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.directory.list_people()
 
     async def get_person(self, name: str) -> d.Person:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return _found(await uow.directory.get_person(name), "person", name)
 
     async def create_person(self, data: PersonIn) -> d.Person:
@@ -180,11 +180,11 @@ class DirectoryService:
 
     # groups
     async def list_groups(self) -> list[d.Group]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.directory.list_groups()
 
     async def get_group(self, name: str) -> d.Group:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return _found(await uow.directory.get_group(name), "group", name)
 
     async def create_group(self, data: GroupIn) -> d.Group:
@@ -210,11 +210,11 @@ class DirectoryService:
 
     # rotations
     async def list_rotations(self) -> list[d.Rotation]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.directory.list_rotations()
 
     async def get_rotation(self, name: str) -> d.Rotation:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return _found(await uow.directory.get_rotation(name), "rotation", name)
 
     async def create_rotation(self, data: RotationIn) -> d.Rotation:
@@ -240,11 +240,11 @@ class DirectoryService:
 
     # escalation policies
     async def list_policies(self) -> list[d.EscalationPolicy]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.directory.list_policies()
 
     async def get_policy(self, name: str) -> d.EscalationPolicy:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return _found(await uow.directory.get_policy(name), "policy", name)
 
     async def create_policy(self, data: PolicyIn) -> d.EscalationPolicy:
@@ -269,11 +269,11 @@ class DirectoryService:
 
     # absences
     async def list_absences(self, person: str | None = None) -> list[d.Absence]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.directory.list_absences(person)
 
     async def get_absence(self, absence_id: int) -> d.Absence:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return _found(await uow.directory.get_absence(absence_id), "absence", absence_id)
 
     async def create_absence(self, data: AbsenceIn) -> d.Absence:
@@ -299,7 +299,7 @@ class DirectoryService:
         if at.tzinfo is None:
             raise Invalid("the instant must include a UTC offset", field="at")
         at = utc(at, "at")
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             snapshot = await uow.directory.load_for_oncall([group], at)
         return oncall(snapshot, group, at)
 

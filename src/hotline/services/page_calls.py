@@ -83,12 +83,11 @@ class PageCalls:
 
     async def locked(self, uow: UnitOfWork, token: str) -> tuple[Incident, Attempt] | None:
         """The attempt and its incident, the incident row locked for this transaction."""
-        first = await uow.incidents.attempt(token)
-        if first is None:
+        incident = await uow.incidents.get_by_attempt(token)
+        if incident is None:
             return None
-        incident = await uow.incidents.get(first.incident_id, for_update=True)
-        attempt = await uow.incidents.attempt(token)
-        assert incident is not None and attempt is not None
+        attempt = await uow.incidents.attempt(token)  # read after the lock: current values
+        assert attempt is not None
         return incident, attempt
 
     @staticmethod

@@ -101,7 +101,7 @@ class PageJobs:
         await self.paging.transact(record)
 
     async def end_call(self, job: Job) -> None:
-        async with self.paging.unit_of_work() as uow:
+        async with self.paging.unit_of_work(read_only=True) as uow:
             attempt = await uow.incidents.attempt(job.payload["attempt"])
         if attempt is None or attempt.state in ("queued", "ended"):
             return  # never placed (place_call will skip it) or already over
@@ -113,7 +113,7 @@ class PageJobs:
         """Reconcile an attempt with the carrier: a call that ended without us hearing of it
         is fed to the ladder exactly as its status callback would have been."""
         token = job.payload["attempt"]
-        async with self.paging.unit_of_work() as uow:
+        async with self.paging.unit_of_work(read_only=True) as uow:
             attempt = await uow.incidents.attempt(token)
         if attempt is None or attempt.state == "ended" or attempt.call_sid is None:
             return

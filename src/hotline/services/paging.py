@@ -19,7 +19,7 @@ from hotline.domain.errors import ConcurrentChange, Invalid, NotFound
 from hotline.domain.incident import Attempt, Incident, TimelineEvent
 from hotline.domain.incidents import IncidentStatus, Source, check_transition
 from hotline.domain.oncall import oncall
-from hotline.ports import Clock, TicketState, TicketUpdate, UnitOfWork
+from hotline.ports import Clock, TicketState, TicketUpdate, UnitOfWork, UnitOfWorkFactory
 from hotline.services import notices
 from hotline.services.inputs import IncidentIn
 
@@ -50,13 +50,13 @@ class External:
 
 
 class PagingService:
-    def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock, config: PagingConfig) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, config: PagingConfig) -> None:
         self._uow = uow
         self.clock = clock
         self.config = config
 
-    def unit_of_work(self) -> UnitOfWork:
-        return self._uow()
+    def unit_of_work(self, read_only: bool = False) -> UnitOfWork:
+        return self._uow(read_only)
 
     # --- transactions with retry -----------------------------------------------------------
 
@@ -76,7 +76,7 @@ class PagingService:
     # --- queries --------------------------------------------------------------------------
 
     async def get(self, incident_id: int) -> tuple[Incident, list[TimelineEvent], list[Attempt]]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             incident = await uow.incidents.get(incident_id)
             if incident is None:
                 raise NotFound(f"no incident {incident_id}")
@@ -89,7 +89,7 @@ class PagingService:
     async def recent(
         self, status: IncidentStatus | None = None, limit: int = 100
     ) -> list[Incident]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.incidents.recent(status, limit)
 
     # --- commands -------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+READ_ONLY = "hotline_read_only"  # execution option: this transaction will not write
+
 
 def async_url(url: str) -> str:
     """Map a user-facing URL (``sqlite:///x``, ``postgresql://``) to its async driver."""
@@ -29,7 +31,7 @@ def create_engine(url: str, *, sqlite_busy_timeout_ms: int = 10_000) -> AsyncEng
     """
     full = async_url(url)
     if not full.startswith("sqlite"):
-        return create_async_engine(full, pool_pre_ping=True)
+        return create_async_engine(full, pool_pre_ping=True, pool_size=10, max_overflow=20)
     kwargs: dict[str, Any] = {"connect_args": {"timeout": sqlite_busy_timeout_ms / 1000}}
     if ":memory:" in full or make_url(full).database in (None, ""):
         raise ValueError("use a SQLite file, not an in-memory database")
@@ -47,6 +49,8 @@ def create_engine(url: str, *, sqlite_busy_timeout_ms: int = 10_000) -> AsyncEng
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers need no lock in WAL mode: only writers queue on the write lock.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine

@@ -91,6 +91,19 @@ class SqlIncidentRepository:
         self._copy(incident, row)
         await self._s.flush()
 
+    async def get_by_attempt(self, token: str) -> Incident | None:
+        query = (
+            select(IncidentRow)
+            .join(AttemptRow, AttemptRow.incident_id == IncidentRow.id)
+            .where(AttemptRow.token == token)
+            .with_for_update(of=IncidentRow)
+        )
+        row = (await self._s.execute(query)).scalar_one_or_none()
+        if row is None:
+            return None
+        self._rows[row.id] = row
+        return self._incident(row)
+
     async def recent(
         self, status: IncidentStatus | None = None, limit: int = 100
     ) -> list[Incident]:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.adapters.db.directory_repo import SqlDirectoryRepository
+from hotline.adapters.db.engine import READ_ONLY
 from hotline.adapters.db.incidents_repo import SqlIncidentRepository
 from hotline.adapters.db.jobs_repo import SqlJobQueue
 from hotline.domain.errors import ConcurrentChange, Conflict
@@ -26,12 +27,17 @@ class SqlUnitOfWork:
         self,
         sessions: async_sessionmaker[AsyncSession],
         on_jobs: Callable[[], None] | None = None,
+        *,
+        read_only: bool = False,
     ) -> None:
         self._sessions = sessions
         self._on_jobs = on_jobs
+        self._read_only = read_only
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
+        if self._read_only:  # SQLite: a plain BEGIN, no wait for the write lock
+            await self.session.connection(execution_options={READ_ONLY: True})
         self.directory = SqlDirectoryRepository(self.session)
         self.incidents = SqlIncidentRepository(self.session)
         self.jobs = SqlJobQueue(self.session)
@@ -53,6 +59,8 @@ class SqlUnitOfWork:
             ) from exc
 
     async def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         """Commit; then, if jobs were enqueued, wake the worker (no polling delay)."""
         await self.session.commit()
         if self.jobs.enqueued and self._on_jobs is not None:
