@@ -86,6 +86,10 @@ def serve(
     from hotline.web.app import create_app
 
     config = settings()
+    if "public_url" not in config.model_fields_set:
+        # Nothing configured: the carrier (in demo mode, our own simulator) reaches us here.
+        local = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+        config = load_settings(public_url=f"http://{local}:{port}")
     logging.basicConfig(
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
