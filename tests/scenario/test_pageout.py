@@ -7,7 +7,8 @@ import asyncio
 from twilio.request_validator import RequestValidator
 
 from hotline.adapters.twilio.signature import public_request_url
-from tests.scenario.conftest import Hotline
+from tests.scenario.conftest import Hotline, running_hotline
+from tests.support.smtp_sink import SmtpSink
 
 AGENT1, AGENT2, AGENT3 = "+12025550111", "+12025550112", "+12025550113"
 BOSS1, BOSS2 = "+12025550121", "+12025550122"
@@ -210,3 +211,29 @@ async def test_two_incidents_page_the_same_agent_at_once(hotline: Hotline) -> No
     done = await asyncio.gather(h.settled(first["id"]), h.settled(second["id"]))
     assert [i["assignee"] for i in done] == ["Agent One", "Agent One"]
     assert len(calls_to(h, AGENT1)) == 2
+
+
+async def test_unanswered_incident_emails_everyone_tried(database_url: str) -> None:
+    """Nobody accepts: the people called get an e-mail at a real SMTP server."""
+    async with (
+        SmtpSink() as sink,
+        running_hotline(
+            database_url, smtp_host=sink.host, smtp_port=sink.port, smtp_from="hotline@example.com"
+        ) as h,
+    ):
+        await directory(h)
+        for number in (AGENT1, AGENT2, AGENT3, BOSS1, BOSS2):
+            h.phone(number, mode="busy")
+        incident = await h.settled((await h.incident(title="Mail me", severity=2))["id"])
+        assert incident["status"] == "unanswered"
+        await sink.wait_for(1, timeout=20)
+        message = sink.messages[0]
+        assert message["From"] == "hotline@example.com"
+        assert "Nobody accepted incident" in message["Subject"]
+        recipients = sorted(a.strip() for a in message["To"].split(","))
+        assert recipients == sorted(
+            f"{n.lower().replace(' ', '.')}@example.com"
+            for n in ("Agent One", "Agent Two", "Agent Three", "Boss One", "Boss Two")
+        )
+        body = message.get_content()
+        assert "Mail me" in body and "Agent One (1 call)" in body
