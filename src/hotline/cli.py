@@ -90,6 +90,8 @@ def serve(
         # Nothing configured: the carrier (in demo mode, our own simulator) reaches us here.
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
         config = load_settings(public_url=f"http://{local}:{port}")
+    # httpx logs every request URL at INFO: carrier URLs hold phone numbers and tokens.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.basicConfig(
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -64,6 +64,23 @@ class PagePhrases(BaseModel):
     goodbye: str = "We did not get a choice, so we will try someone else. Goodbye."
     stale: str = "Incident {number} does not need you any more: it is {status}. Goodbye."
     unknown: str = "This call is no longer needed. Goodbye."
+    last: str = (
+        "There is nobody else to call, so the incident stays open and the people called "
+        "will be told. Goodbye."
+    )
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> PagePhrases:
+        """A typo in a placeholder must stop start-up, not every page-out call."""
+        sample = dict.fromkeys(
+            ("name", "number", "severity", "severity_name", "title", "status", "assignee"), "x"
+        )
+        for name, text in self.model_dump().items():
+            try:
+                text.format(**sample)
+            except (KeyError, IndexError, ValueError) as error:
+                raise ValueError(f"page_phrases.{name}: bad placeholder {error}") from None
+        return self
 
 
 class Settings(BaseSettings):

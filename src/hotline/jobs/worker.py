@@ -28,9 +28,9 @@ class JobStore(Protocol):
     """The worker's view of the job table; each call is its own transaction."""
 
     async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[Job]: ...
-    async def finish(self, job_id: int) -> None: ...
-    async def retry(self, job_id: int, at: datetime, error: str) -> None: ...
-    async def bury(self, job_id: int, error: str) -> None: ...
+    async def finish(self, job: Job) -> None: ...
+    async def retry(self, job: Job, at: datetime, error: str) -> None: ...
+    async def bury(self, job: Job, error: str) -> None: ...
     async def next_run_at(self) -> datetime | None: ...
 
 
@@ -97,18 +97,24 @@ class Worker:
     async def _loop(self) -> None:
         while True:
             self._wake.clear()
-            try:
-                jobs = await self._store.claim(self._clock.now(), self._lease, self._batch)
-            except Exception:
-                log.exception("could not claim jobs")
-                jobs = []
+            room = self._batch - len(self._running)  # never more than a batch in flight
+            jobs: list[Job] = []
+            if room > 0:
+                try:
+                    jobs = await self._store.claim(self._clock.now(), self._lease, room)
+                except Exception:
+                    log.exception("could not claim jobs")
             for job in jobs:
                 task = asyncio.create_task(self._run(job))
                 self._running.add(task)
-                task.add_done_callback(self._running.discard)
-            if len(jobs) == self._batch:
+                task.add_done_callback(self._done)
+            if jobs and len(jobs) == room:
                 continue  # more may be waiting
             await self._sleep()
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._wake.set()  # a slot is free
 
     async def _sleep(self) -> None:
         delay = self._idle_poll
@@ -130,7 +136,7 @@ class Worker:
         except Exception as error:  # every failure is recorded on the job
             await self._settle(self._failed(job, error), job)
         else:
-            await self._settle(self._store.finish(job.id), job)
+            await self._settle(self._store.finish(job), job)
 
     async def _settle(self, update: Awaitable[None], job: Job) -> None:
         """Record a job's end; if even that fails, its lease runs out and it runs again."""
@@ -144,22 +150,29 @@ class Worker:
         now = self._clock.now()
         retry_at = now + timedelta(seconds=backoff(job.tries))
         retryable = getattr(error, "retryable", True)
-        past_deadline = job.deadline is not None and retry_at > job.deadline
-        if retryable and not past_deadline and job.tries < self._max_tries:
+        # A job with a deadline retries until then (e.g. ServiceNow for 24 hours); others
+        # give up after max_tries.
+        if job.deadline is not None:
+            keep_trying = retry_at <= job.deadline
+        else:
+            keep_trying = job.tries < self._max_tries
+        if retryable and keep_trying:
             log.warning(
                 "job %s (%s) failed, try %d, retrying: %s", job.id, job.kind, job.tries, message
             )
-            await self._store.retry(job.id, retry_at, message)
+            await self._store.retry(job, retry_at, message)
             return
         log.error(
             "job %s (%s) failed for good after %d tries: %s", job.id, job.kind, job.tries, message
         )
-        await self._store.bury(job.id, message)
         if self._on_dead is not None:
-            try:
+            try:  # first the consequences (e.g. the ladder moves on), then the burial
                 await self._on_dead(job, message)
             except Exception:
-                log.exception("dead-job handler failed for job %s", job.id)
+                log.exception("dead-job handler failed for job %s; retrying it", job.id)
+                await self._store.retry(job, retry_at, message)
+                return
+        await self._store.bury(job, message)
 
 
 class _Permanent(Exception):

@@ -29,6 +29,7 @@ class Step(StrEnum):
     ESCALATED = "escalated"
     GOODBYE = "goodbye"
     STALE = "stale"
+    LAST = "last"  # the agent ended the ladder: nobody is left to call
     HANG_UP = "hang-up"
     UNKNOWN = "unknown"
 
@@ -71,6 +72,13 @@ def _view(step: Step, incident: Incident | None = None, attempt: Attempt | None 
         incident.status.value,
         incident.assignee,
     )
+
+
+def _step(decision: lad.Decision) -> Step:
+    """The reply step; when this choice left nobody to call, say so instead."""
+    if any(isinstance(c, lad.Finish) and not c.accepted for c in decision.commands):
+        return Step.LAST
+    return REPLY_STEPS[decision.reply]
 
 
 def _is_machine(answered_by: str | None) -> bool:
@@ -134,7 +142,7 @@ class PageCalls:
             if digits:
                 return _view(Step.DETAILS, incident, attempt)
             decision = await self.feed(uow, incident, lad.Silent(attempt.number), now)
-            return _view(REPLY_STEPS[decision.reply], incident, attempt)
+            return _view(_step(decision), incident, attempt)
 
         return await self.paging.transact(work)
 
@@ -148,7 +156,7 @@ class PageCalls:
             incident, attempt = found
             digit = digits[:1]
             decision = await self.feed(uow, incident, lad.Pressed(attempt.number, digit), now)
-            step = REPLY_STEPS[decision.reply]
+            step = _step(decision)
             if step is Step.REPROMPT and digit == "9":
                 step = Step.DETAILS  # 9 = hear it again, no "sorry"
             return _view(step, incident, attempt)

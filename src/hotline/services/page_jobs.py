@@ -10,6 +10,7 @@ from hotline.domain import ladder as lad
 from hotline.domain.incident import Attempt
 from hotline.domain.voice import CallStatus
 from hotline.ports import (
+    CallInfo,
     CallRequest,
     Carrier,
     EmailMessage,
@@ -67,7 +68,7 @@ class PageJobs:
             calls = await self.carrier.find_calls(
                 attempt.phone, config.from_number, earlier - RECONCILE_SLACK
             )
-            sid = calls[-1].sid if calls else None
+            sid = await self._adoptable(calls, earlier)
         if sid is None:
             base = f"{config.public_url}/voice/page/{token}"
             sid = await self.carrier.place_call(
@@ -99,6 +100,15 @@ class PageJobs:
             )
 
         await self.paging.transact(record)
+
+    async def _adoptable(self, calls: list[CallInfo], since: datetime) -> str | None:
+        """The call our crashed attempt created: not one another attempt already owns (two
+        incidents may call the same person), the first created after we started placing."""
+        async with self.paging.unit_of_work(read_only=True) as uow:
+            taken = await uow.incidents.call_ids_in_use([c.sid for c in calls])
+        free = [c for c in calls if c.sid not in taken]
+        free.sort(key=lambda c: abs((c.created_at - since).total_seconds()) if c.created_at else 0)
+        return free[0].sid if free else None
 
     async def end_call(self, job: Job) -> None:
         async with self.paging.unit_of_work(read_only=True) as uow:

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from hotline.domain import ladder as lad
 from hotline.domain.directory import EscalationPolicy
-from hotline.domain.errors import ConcurrentChange, Invalid, NotFound
+from hotline.domain.errors import ConcurrentChange, Conflict, Invalid, NotFound
 from hotline.domain.incident import Attempt, Incident, TimelineEvent
 from hotline.domain.incidents import IncidentStatus, Source, check_transition
 from hotline.domain.oncall import oncall
@@ -129,7 +129,10 @@ class PagingService:
             await self.apply(uow, incident, lad.decide(ladder, lad.Start(), now), now)
             return incident, True
 
-        return await self.transact(work)
+        try:
+            return await self.transact(work)
+        except Conflict:  # a concurrent delivery of the same alert won the unique index
+            return await self.transact(work)
 
     async def acknowledge(self, incident_id: int, by: str) -> Incident:
         """Accepted outside the phone ladder: stop calling, keep the assignee."""
@@ -425,7 +428,9 @@ class PagingService:
     ) -> Incident | None:
         existing = None
         if external is not None:
-            existing = await uow.incidents.find_by_external_id(external.external_id)
+            existing = await uow.incidents.find_by_external_id(
+                external.external_id, external.source
+            )
         if existing is None and data.dedup_key:
             existing = await uow.incidents.find_open_by_dedup_key(data.dedup_key)
         if existing is not None:

@@ -38,7 +38,10 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        if request.url.path.startswith("/voice/"):
+            log.error("voice webhook %s failed: %s", request.url.path, exc)
+            return Response(render([Say(SORRY), Hangup()]), media_type="text/xml")
         status, code = next(
             (v for k, v in _STATUS.items() if isinstance(exc, k)), (400, "bad_request")
         )

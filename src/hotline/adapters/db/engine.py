@@ -31,11 +31,13 @@ def create_engine(url: str, *, sqlite_busy_timeout_ms: int = 10_000) -> AsyncEng
     """
     full = async_url(url)
     if not full.startswith("sqlite"):
-        return create_async_engine(full, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_async_engine(
+            full, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+        )
     kwargs: dict[str, Any] = {"connect_args": {"timeout": sqlite_busy_timeout_ms / 1000}}
     if ":memory:" in full or make_url(full).database in (None, ""):
         raise ValueError("use a SQLite file, not an in-memory database")
-    engine = create_async_engine(full, **kwargs)
+    engine = create_async_engine(full, hide_parameters=True, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

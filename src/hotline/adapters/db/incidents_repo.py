@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import fields
 
 from sqlalchemy import select
@@ -125,8 +126,10 @@ class SqlIncidentRepository:
             IncidentRow.dedup_key == key, IncidentRow.status != IncidentStatus.RESOLVED.value
         )
 
-    async def find_by_external_id(self, external_id: str) -> Incident | None:
-        return await self._one(IncidentRow.external_id == external_id)
+    async def find_by_external_id(self, external_id: str, source: Source) -> Incident | None:
+        return await self._one(
+            IncidentRow.external_id == external_id, IncidentRow.source == source.value
+        )
 
     async def add_event(self, incident_id: int, event: TimelineEvent) -> None:
         self._s.add(
@@ -177,6 +180,14 @@ class SqlIncidentRepository:
             .order_by(AttemptRow.number)
         )
         return [self._attempt(r) for r in rows.scalars()]
+
+    async def call_ids_in_use(self, call_ids: Sequence[str]) -> set[str]:
+        if not call_ids:
+            return set()
+        rows = await self._s.execute(
+            select(AttemptRow.call_sid).where(AttemptRow.call_sid.in_(list(call_ids)))
+        )
+        return {sid for sid in rows.scalars() if sid}
 
     async def unfinished_attempts(self) -> list[Attempt]:
         rows = await self._s.execute(

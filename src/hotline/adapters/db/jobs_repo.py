@@ -54,21 +54,26 @@ class SqlJobQueue:
         )
         self.enqueued += 1
 
-    async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[Job]:
-        """Take up to ``limit`` due jobs, respecting per-key order; mark them running."""
+    @staticmethod
+    def _unblocked() -> Any:
+        """No earlier job with the same ordering key is still pending or running."""
         earlier = aliased(JobRow)
         blocked = exists().where(
             earlier.ordering_key == JobRow.ordering_key,
             earlier.id < JobRow.id,
             earlier.status.in_((PENDING, RUNNING)),
         )
+        return or_(JobRow.ordering_key.is_(None), ~blocked)
+
+    async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[Job]:
+        """Take up to ``limit`` due jobs, respecting per-key order; mark them running."""
         due = or_(
             and_(JobRow.status == PENDING, JobRow.run_at <= now),
             and_(JobRow.status == RUNNING, JobRow.locked_until < now),
         )
         query = (
             select(JobRow)
-            .where(due, or_(JobRow.ordering_key.is_(None), ~blocked))
+            .where(due, self._unblocked())
             .order_by(JobRow.run_at, JobRow.id)
             .limit(limit)
             .with_for_update(skip_locked=True, of=JobRow)
@@ -84,28 +89,36 @@ class SqlJobQueue:
             for r in rows
         ]
 
-    async def finish(self, job_id: int) -> None:
-        await self._s.execute(
-            update(JobRow).where(JobRow.id == job_id).values(status=DONE, locked_until=None)
+    def _ours(self, job: Job) -> Any:
+        """The row as we claimed it: if our lease ran out and another worker took the job
+        (``tries`` moved on), our late bookkeeping changes nothing."""
+        return update(JobRow).where(
+            JobRow.id == job.id, JobRow.status == RUNNING, JobRow.tries == job.tries
         )
 
-    async def retry(self, job_id: int, at: datetime, error: str) -> None:
+    async def finish(self, job: Job) -> None:
+        await self._s.execute(self._ours(job).values(status=DONE, locked_until=None))
+
+    async def retry(self, job: Job, at: datetime, error: str) -> None:
         await self._s.execute(
-            update(JobRow)
-            .where(JobRow.id == job_id)
-            .values(status=PENDING, run_at=at, locked_until=None, last_error=error[:2000])
+            self._ours(job).values(
+                status=PENDING, run_at=at, locked_until=None, last_error=error[:2000]
+            )
         )
 
-    async def bury(self, job_id: int, error: str) -> None:
+    async def bury(self, job: Job, error: str) -> None:
         await self._s.execute(
-            update(JobRow)
-            .where(JobRow.id == job_id)
-            .values(status=DEAD, locked_until=None, last_error=error[:2000])
+            self._ours(job).values(status=DEAD, locked_until=None, last_error=error[:2000])
         )
 
     async def next_run_at(self) -> datetime | None:
-        """When the earliest pending job becomes due (for the worker's sleep)."""
-        query = select(JobRow.run_at).where(JobRow.status == PENDING).order_by(JobRow.run_at)
+        """When the earliest claimable pending job becomes due (for the worker's sleep); a
+        job waiting behind an earlier one with its ordering key does not count."""
+        query = (
+            select(JobRow.run_at)
+            .where(JobRow.status == PENDING, self._unblocked())
+            .order_by(JobRow.run_at)
+        )
         return (await self._s.execute(query.limit(1))).scalar_one_or_none()
 
     async def status_of(self, incident_id: int) -> list[tuple[str, str, int, str | None]]:
@@ -131,14 +144,14 @@ class SqlJobStore:
     async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[Job]:
         return await self._in_tx(lambda q: q.claim(now, lease, limit))
 
-    async def finish(self, job_id: int) -> None:
-        await self._in_tx(lambda q: q.finish(job_id))
+    async def finish(self, job: Job) -> None:
+        await self._in_tx(lambda q: q.finish(job))
 
-    async def retry(self, job_id: int, at: datetime, error: str) -> None:
-        await self._in_tx(lambda q: q.retry(job_id, at, error))
+    async def retry(self, job: Job, at: datetime, error: str) -> None:
+        await self._in_tx(lambda q: q.retry(job, at, error))
 
-    async def bury(self, job_id: int, error: str) -> None:
-        await self._in_tx(lambda q: q.bury(job_id, error))
+    async def bury(self, job: Job, error: str) -> None:
+        await self._in_tx(lambda q: q.bury(job, error))
 
     async def next_run_at(self) -> datetime | None:
         return await self._in_tx(lambda q: q.next_run_at())

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -197,6 +198,23 @@ class IncidentRow(Base):
     ladder: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer)
     __mapper_args__ = {"version_id_col": version}
+    # Two deliveries of one alert racing each other cannot both open an incident.
+    __table_args__ = (
+        Index(
+            "uq_incidents_servicenow",
+            "external_id",
+            unique=True,
+            sqlite_where=text("source = 'servicenow'"),
+            postgresql_where=text("source = 'servicenow'"),
+        ),
+        Index(
+            "uq_incidents_open_dedup_key",
+            "dedup_key",
+            unique=True,
+            sqlite_where=text("status <> 'resolved'"),
+            postgresql_where=text("status <> 'resolved'"),
+        ),
+    )
 
 
 class IncidentEventRow(Base):

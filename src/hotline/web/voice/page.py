@@ -75,6 +75,7 @@ def _prompts(request: Request, token: str, view: PageView) -> list[v.Prompt]:
         Step.GOODBYE: phrases.goodbye,
         Step.STALE: phrases.stale,
         Step.UNKNOWN: phrases.unknown,
+        Step.LAST: phrases.last,
     }.get(view.step)
     return [v.Say(_say(template, view)), v.Hangup()] if template else [v.Hangup()]
 

@@ -1,0 +1,514 @@
+"""The call-in hotline conversation: a pure state machine, ``decide(state, event, now)``.
+
+The caller is authorised first (the shell decides from configuration whether caller ID is
+enough, a PIN is needed, or the number and PIN must be keyed in, and says so in
+:class:`Begin`; the PIN itself is checked by the shell, whose verdict returns as
+:class:`PinChecked`). Then the main menu offers the enabled actions, digit = position; a group
+is chosen (skipped with a confirmation when there is only one), an incident gets a severity
+(skipped when a default is configured), the message is recorded and confirmed, and the outcome
+command is issued. The machine then waits until the shell reports the outcome stored
+(:class:`OutcomeStored`) before announcing it. ``*`` returns to the main menu from every
+prompt after authorisation; an invalid key or silence re-prompts at most
+:data:`MAX_REPROMPTS` times in a row, then the call ends.
+
+Prompts are render-agnostic: :class:`Ask`, :class:`Listen` and :class:`GoTo` name a
+:class:`Step`, which the web layer maps to a callback URL; the state itself stays server-side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from hotline.domain.hotline_config import SEVERITY_DIGITS, Action, Menu, MenuGroup, fill
+from hotline.domain.incidents import SEVERITY_NAMES
+from hotline.domain.voice import Hangup, Say
+
+MAX_REPROMPTS = 3  # consecutive re-prompts after an invalid key or silence; then goodbye
+MAX_PIN_TRIES = 3
+KEYPAD = frozenset("0123456789")
+
+
+class Access(StrEnum):
+    """What the shell decided from configuration and caller ID when the call came in."""
+
+    AUTHORISED = "authorised"
+    NEEDS_PIN = "needs-pin"
+    NEEDS_NUMBER_AND_PIN = "needs-number-and-pin"
+    REFUSED = "refused"
+
+
+class Refusal(StrEnum):
+    NOT_AUTHORISED = "not-authorised"
+    WRONG_PIN = "wrong-pin"
+
+
+class Stage(StrEnum):
+    START = "start"
+    NUMBER = "number"
+    PIN = "pin"
+    CHECKING_PIN = "checking-pin"
+    MENU = "menu"
+    GROUP = "group"
+    SEVERITY = "severity"
+    RECORDING = "recording"
+    CONFIRM = "confirm"
+    PENDING = "pending"  # outcome issued, waiting for OutcomeStored / OutcomeFailed
+    HANDED_OVER = "handed-over"  # the caller went on to a live call or a bridge
+    ENDED = "ended"
+
+
+class Step(StrEnum):
+    """Where the caller's next input goes (or where the call continues): one URL each."""
+
+    NUMBER = "number"
+    PIN = "pin"
+    MENU = "menu"
+    GROUP = "group"
+    SEVERITY = "severity"
+    RECORDING = "recording"
+    CONFIRM = "confirm"
+    WAIT = "wait"
+    LIVE_CALL = "live-call"
+    BRIDGE = "bridge"
+
+
+# --- state ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    menu: Menu
+    stage: Stage = Stage.START
+    access: Access = Access.AUTHORISED
+    number: str | None = None  # keyed in when caller ID is withheld; the PIN is never kept
+    pin_tries: int = 0
+    retries: int = 0  # consecutive re-prompts at the current prompt
+    action: Action | None = None
+    group: MenuGroup | None = None
+    severity: int | None = None
+    recording: str | None = None
+    confirmed: bool = False
+
+    @property
+    def over(self) -> bool:
+        return self.stage in (Stage.ENDED, Stage.HANDED_OVER)
+
+
+# --- events --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Begin:
+    access: Access
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """Keys pressed at an :class:`Ask` (without the finishing ``#``); "" is silence."""
+
+    digits: str
+
+
+@dataclass(frozen=True, slots=True)
+class Timeout:
+    """The prompt ended without input."""
+
+
+@dataclass(frozen=True, slots=True)
+class PinChecked:
+    ok: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A recording ended: by ``key``, or (``key`` None) by silence or its maximum length."""
+
+    recording: str
+    seconds: float
+    key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeStored:
+    reference: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeFailed:
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HungUp:
+    """The caller hung up."""
+
+
+Event = Begin | Keys | Timeout | PinChecked | Recorded | OutcomeStored | OutcomeFailed | HungUp
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyPin:
+    """Check ``pin`` for the caller ID, or for ``number`` when it was keyed in."""
+
+    pin: str
+    number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    reason: Refusal
+
+
+@dataclass(frozen=True, slots=True)
+class SendAlert:
+    group: str
+    recording: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenConference:
+    group: str
+    recording: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreateIncident:
+    group: str
+    severity: int
+    recording: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartLiveCall:
+    group: str
+
+
+@dataclass(frozen=True, slots=True)
+class JoinBridge:
+    pass
+
+
+Outcome = SendAlert | OpenConference | CreateIncident | StartLiveCall | JoinBridge
+Command = VerifyPin | Refused | Outcome
+
+
+# --- prompts -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """Say ``text`` and collect keys for ``step``; ``digits=None`` reads until ``finish_on_key``."""
+
+    text: str
+    step: Step
+    digits: int | None = 1
+    timeout: int = 8
+    finish_on_key: str = "#"
+
+
+@dataclass(frozen=True, slots=True)
+class Listen:
+    """Record after a beep for at most ``max_seconds``; any key ends the recording."""
+
+    step: Step
+    max_seconds: int
+    beep: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class GoTo:
+    """Continue at ``step``: hold there (WAIT) or hand the call over (LIVE_CALL, BRIDGE)."""
+
+    step: Step
+
+
+Prompt = Say | Ask | Listen | GoTo | Hangup
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    state: Conversation
+    commands: tuple[Command, ...] = ()
+    prompts: tuple[Prompt, ...] = ()
+
+
+# --- transitions ---------------------------------------------------------------------------
+
+
+def decide(state: Conversation, event: Event, now: datetime) -> Decision:
+    """The next state, the commands to execute and what the caller hears next.
+
+    ``now`` is accepted for uniformity with the other machines; silence arrives as
+    :class:`Timeout`, so the menu needs no clock. An event the current stage does not expect
+    (a duplicate or late webhook) changes nothing and repeats the current prompt.
+    """
+    handler = TRANSITIONS.get((state.stage, type(event)))
+    if handler is None:
+        return Decision(state, prompts=current_prompts(state))
+    return handler(state, event)
+
+
+def current_prompts(state: Conversation) -> tuple[Prompt, ...]:
+    """What the caller hears in ``state`` (also what a re-prompt repeats)."""
+    menu, p = state.menu, state.menu.phrases
+    match state.stage:
+        case Stage.NUMBER:
+            return (Ask(p.ask_number, Step.NUMBER, None, menu.timeout),)
+        case Stage.PIN:
+            return (Ask(p.ask_pin, Step.PIN, None, menu.timeout),)
+        case Stage.MENU:
+            return (Ask(menu.menu_text(), Step.MENU, timeout=menu.timeout),)
+        case Stage.GROUP if state.action is not None:
+            return (Ask(menu.group_text(state.action), Step.GROUP, timeout=menu.timeout),)
+        case Stage.SEVERITY:
+            return (Ask(menu.severity_text(), Step.SEVERITY, timeout=menu.timeout),)
+        case Stage.RECORDING:
+            return (Say(p.record), Listen(Step.RECORDING, menu.max_recording))
+        case Stage.CONFIRM:
+            return (Ask(p.confirm, Step.CONFIRM, timeout=menu.timeout),)
+        case Stage.PENDING:
+            return (GoTo(Step.WAIT),)
+        case Stage.HANDED_OVER:
+            return (GoTo(Step.LIVE_CALL if state.action is Action.LIVE_CALL else Step.BRIDGE),)
+        case Stage.ENDED:
+            return (Hangup(),)
+    return ()  # START and CHECKING_PIN: the shell feeds the next event straight away
+
+
+def _enter(
+    state: Conversation, stage: Stage, *said: Prompt, commands: tuple[Command, ...] = ()
+) -> Decision:
+    new = replace(state, stage=stage, retries=0)
+    return Decision(new, commands, (*said, *current_prompts(new)))
+
+
+def _end(state: Conversation, text: str, commands: tuple[Command, ...] = ()) -> Decision:
+    return Decision(replace(state, stage=Stage.ENDED), commands, (Say(text), Hangup()))
+
+
+def _reprompt(state: Conversation, *said: Prompt) -> Decision:
+    if state.retries >= MAX_REPROMPTS:
+        return _end(state, state.menu.phrases.give_up)
+    new = replace(state, retries=state.retries + 1)
+    return Decision(new, prompts=(*said, *current_prompts(new)))
+
+
+def _invalid(state: Conversation) -> Decision:
+    return _reprompt(state, Say(state.menu.phrases.invalid))
+
+
+def _main_menu(state: Conversation) -> Decision:
+    fresh = replace(state, action=None, group=None, severity=None, recording=None)
+    return _enter(fresh, Stage.MENU, Say(state.menu.phrases.main_menu))
+
+
+def _keys(event: Event) -> str:
+    assert isinstance(event, Keys)
+    return event.digits
+
+
+def _begin(state: Conversation, event: Event) -> Decision:
+    assert isinstance(event, Begin)
+    state = replace(state, access=event.access)
+    if event.access is Access.REFUSED:
+        return _end(state, state.menu.phrases.refused, (Refused(Refusal.NOT_AUTHORISED),))
+    if event.access is Access.NEEDS_PIN:
+        return _enter(state, Stage.PIN)
+    if event.access is Access.NEEDS_NUMBER_AND_PIN:
+        return _enter(state, Stage.NUMBER)
+    return _enter(state, Stage.MENU)
+
+
+def _no_input(state: Conversation, _: Event) -> Decision:
+    return _reprompt(state)
+
+
+def _number_keys(state: Conversation, event: Event) -> Decision:
+    digits = _keys(event)
+    if not digits:
+        return _reprompt(state)
+    if not set(digits) <= KEYPAD:
+        return _invalid(state)
+    return _enter(replace(state, number=digits), Stage.PIN)
+
+
+def _pin_keys(state: Conversation, event: Event) -> Decision:
+    digits = _keys(event)
+    if not digits:
+        return _reprompt(state)
+    if not set(digits) <= KEYPAD:
+        return _invalid(state)
+    checking = replace(state, stage=Stage.CHECKING_PIN, retries=0)
+    return Decision(checking, (VerifyPin(digits, state.number),))
+
+
+def _pin_checked(state: Conversation, event: Event) -> Decision:
+    assert isinstance(event, PinChecked)
+    p = state.menu.phrases
+    if event.ok:
+        return _enter(replace(state, pin_tries=0), Stage.MENU)
+    tries = state.pin_tries + 1
+    if tries >= MAX_PIN_TRIES:
+        return _end(replace(state, pin_tries=tries), p.refused, (Refused(Refusal.WRONG_PIN),))
+    if state.access is Access.NEEDS_NUMBER_AND_PIN:
+        retry = replace(state, pin_tries=tries, number=None)
+        return _enter(retry, Stage.NUMBER, Say(p.number_pin_wrong))
+    return _enter(replace(state, pin_tries=tries), Stage.PIN, Say(p.pin_wrong))
+
+
+def _menu_keys(state: Conversation, event: Event) -> Decision:
+    digits = _keys(event)
+    if not digits:
+        return _reprompt(state)
+    if digits == "*":
+        return _main_menu(state)
+    action = state.menu.action_digits.get(digits)
+    if action is None:
+        return _invalid(state)
+    chosen = replace(state, action=action, group=None, severity=None, recording=None)
+    if not action.needs_group:
+        return _issue(chosen)
+    groups = state.menu.groups
+    if len(groups) > 1:
+        return _enter(chosen, Stage.GROUP)
+    only, p = groups[0], state.menu.phrases
+    if not only.on_call:  # nothing else to pick in this action: back to the main menu
+        nobody = fill(p.nobody_on_call, group=only.say)
+        return _reprompt(state, Say(nobody), Say(p.pick_something_else))
+    confirmation = fill(p.for_action(action).one_group, group=only.say)
+    return _group_chosen(replace(chosen, group=only), Say(confirmation))
+
+
+def _group_keys(state: Conversation, event: Event) -> Decision:
+    digits = _keys(event)
+    if not digits:
+        return _reprompt(state)
+    if digits == "*":
+        return _main_menu(state)
+    group = state.menu.group_digits.get(digits)
+    if group is None:
+        return _invalid(state)
+    if not group.on_call:
+        p = state.menu.phrases
+        nobody = fill(p.nobody_on_call, group=group.say)
+        return _reprompt(state, Say(nobody), Say(p.pick_another_group))
+    return _group_chosen(replace(state, group=group))
+
+
+def _group_chosen(state: Conversation, *said: Prompt) -> Decision:
+    if state.action is Action.LIVE_CALL:
+        return _issue(state, *said)
+    if state.action is Action.INCIDENT:
+        if state.menu.default_severity is None:
+            return _enter(state, Stage.SEVERITY, *said)
+        state = replace(state, severity=state.menu.default_severity)
+    return _enter(state, Stage.RECORDING, *said)
+
+
+def _severity_keys(state: Conversation, event: Event) -> Decision:
+    digits = _keys(event)
+    if not digits:
+        return _reprompt(state)
+    if digits == "*":
+        return _main_menu(state)
+    severity = SEVERITY_DIGITS.get(digits)
+    if severity is None:
+        return _invalid(state)
+    return _enter(replace(state, severity=severity), Stage.RECORDING)
+
+
+def _recorded(state: Conversation, event: Event) -> Decision:
+    assert isinstance(event, Recorded)
+    if event.key == "*":
+        return _main_menu(state)
+    if event.seconds < state.menu.min_recording:
+        return _reprompt(state, Say(state.menu.phrases.too_short))
+    return _enter(replace(state, recording=event.recording), Stage.CONFIRM)
+
+
+def _confirm_keys(state: Conversation, event: Event) -> Decision:
+    digits = _keys(event)
+    if not digits:
+        return _reprompt(state)
+    if digits == "*":
+        return _main_menu(state)
+    if digits == "1":
+        return _issue(replace(state, confirmed=True))
+    again = replace(state, recording=None)
+    return _enter(again, Stage.RECORDING, Say(state.menu.phrases.record_again))
+
+
+def _issue(state: Conversation, *said: Prompt) -> Decision:
+    """Issue the outcome command and hold until the shell has stored it."""
+    pending = Say(state.menu.phrases.pending)
+    return _enter(state, Stage.PENDING, *said, pending, commands=(_outcome(state),))
+
+
+def _outcome(state: Conversation) -> Outcome:
+    if state.action is Action.JOIN_BRIDGE:
+        return JoinBridge()
+    assert state.group is not None
+    group = state.group.name
+    if state.action is Action.LIVE_CALL:
+        return StartLiveCall(group)
+    assert state.recording is not None and state.confirmed
+    if state.action is Action.INCIDENT:
+        assert state.severity is not None
+        return CreateIncident(group, state.severity, state.recording)
+    if state.action is Action.CONFERENCE:
+        return OpenConference(group, state.recording)
+    return SendAlert(group, state.recording)
+
+
+def _stored(state: Conversation, event: Event) -> Decision:
+    assert isinstance(event, OutcomeStored) and state.action is not None
+    severity = SEVERITY_NAMES.get(state.severity or 0, "")
+    group = state.group.say if state.group else ""
+    text = state.menu.phrases.for_action(state.action).done
+    done = fill(text, group=group, severity=severity, reference=event.reference)
+    if state.action in (Action.ALERT, Action.INCIDENT):
+        return _end(state, done)
+    return _enter(state, Stage.HANDED_OVER, Say(done))
+
+
+def _failed(state: Conversation, _: Event) -> Decision:
+    return _end(state, state.menu.phrases.failed)
+
+
+def _hung_up(state: Conversation, _: Event) -> Decision:
+    return Decision(replace(state, stage=Stage.ENDED))
+
+
+Handler = Callable[[Conversation, Event], Decision]
+
+_ASKING = (
+    Stage.NUMBER,
+    Stage.PIN,
+    Stage.MENU,
+    Stage.GROUP,
+    Stage.SEVERITY,
+    Stage.RECORDING,
+    Stage.CONFIRM,
+)
+
+TRANSITIONS: dict[tuple[Stage, type], Handler] = {
+    (Stage.START, Begin): _begin,
+    (Stage.NUMBER, Keys): _number_keys,
+    (Stage.PIN, Keys): _pin_keys,
+    (Stage.CHECKING_PIN, PinChecked): _pin_checked,
+    (Stage.MENU, Keys): _menu_keys,
+    (Stage.GROUP, Keys): _group_keys,
+    (Stage.SEVERITY, Keys): _severity_keys,
+    (Stage.RECORDING, Recorded): _recorded,
+    (Stage.CONFIRM, Keys): _confirm_keys,
+    (Stage.PENDING, OutcomeStored): _stored,
+    (Stage.PENDING, OutcomeFailed): _failed,
+    **{(stage, Timeout): _no_input for stage in _ASKING},
+    **{(stage, HungUp): _hung_up for stage in Stage if stage is not Stage.ENDED},
+}
