@@ -174,3 +174,24 @@ async def test_a_write_back_that_can_never_succeed_shows_in_the_timeline(
         await asyncio.sleep(0.05)
     assert failed and "ticket update" in failed[0]["detail"]
     assert "404" in failed[0]["detail"]
+
+
+async def test_a_stale_group_mapping_falls_back_to_the_default_policy(
+    database_url: str, servicenow: FakeServiceNow
+) -> None:
+    async with running_hotline(
+        database_url,
+        servicenow_instance_url=servicenow.url,
+        servicenow_username=servicenow.username,
+        servicenow_password=servicenow.password,
+        servicenow_webhook_secret=SECRET,
+        servicenow_policies={"Payments": "deleted-policy"},
+    ) as h:
+        await directory(h)
+        h.phone(AGENT1, digits=[ANY_KEY, "1"])
+        body = business_rule_body()
+        response = await post(h, body, signed(body))
+        assert response.status_code == 201, response.text
+        incident = await h.settled(response.json()["id"])
+        assert incident["policy"] == "default"
+        assert incident["status"] == "accepted"

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from hotline.adapters.servicenow import verify_webhook_signature
+from hotline.domain.errors import NotFound
 from hotline.domain.incidents import Source
 from hotline.services.inputs import IncidentIn
 from hotline.services.paging import External
@@ -64,6 +65,17 @@ async def incidents(request: Request) -> Response:
     settings = container.settings
     group = payload.assignment_group or ""
     policy = settings.servicenow_policies.get(group, settings.servicenow_default_policy)
+    if policy != settings.servicenow_default_policy:
+        try:
+            await container.directory.get_policy(policy)
+        except NotFound:  # a stale mapping must not lose an urgent incident
+            log.error(
+                "policy %r for assignment group %r does not exist; using %r",
+                policy,
+                group,
+                settings.servicenow_default_policy,
+            )
+            policy = settings.servicenow_default_policy
     incident, created = await container.paging.open(
         IncidentIn(
             title=payload.short_description,
