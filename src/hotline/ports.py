@@ -291,3 +291,25 @@ class Mailer(Protocol):
         problems and 4xx SMTP replies; permanent on 5xx replies (e.g. all recipients
         refused) and authentication failures."""
         ...
+
+
+# --- call-in hotline: transcription, recording links ----------------------------------------
+
+
+class TranscriptionError(Exception):
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class Transcriber(Protocol):
+    async def transcribe(self, wav: bytes) -> str:
+        """The words spoken in a WAV recording ("" for silence). Raises
+        :class:`TranscriptionError` (retryable when trying again later may help)."""
+        ...
+
+
+class Shortener(Protocol):
+    async def shorten(self, url: str) -> str:
+        """A short URL for ``url``; on any failure, ``url`` itself (never raises)."""
+        ...
