@@ -14,14 +14,13 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from hotline.domain import ladder as lad
-from hotline.domain.directory import EscalationPolicy
-from hotline.domain.errors import ConcurrentChange, Conflict, Invalid, NotFound
+from hotline.domain.errors import ConcurrentChange, Conflict, NotFound
 from hotline.domain.incident import Attempt, Incident, TimelineEvent
 from hotline.domain.incidents import IncidentStatus, Source, check_transition
-from hotline.domain.oncall import oncall
 from hotline.ports import Clock, TicketState, TicketUpdate, UnitOfWork, UnitOfWorkFactory
 from hotline.services import notices
 from hotline.services.inputs import IncidentIn
+from hotline.services.paging_plan import choose_policy, snapshot_tiers
 
 T = TypeVar("T")
 MAX_RETRIES = 8
@@ -103,8 +102,8 @@ class PagingService:
             duplicate = await self._duplicate(uow, data, external, now)
             if duplicate is not None:
                 return duplicate, False
-            policy = await self._policy(uow, data)
-            tiers = await self._snapshot(uow, policy, now)
+            policy = await choose_policy(uow, data)
+            tiers = await snapshot_tiers(uow, policy, now)
             incident = await uow.incidents.add(
                 Incident(
                     title=data.title,
@@ -135,44 +134,29 @@ class PagingService:
             return await self.transact(work)
 
     async def acknowledge(self, incident_id: int, by: str) -> Incident:
-        """Accepted outside the phone ladder: stop calling, keep the assignee."""
-
-        async def work(uow: UnitOfWork, now: datetime) -> Incident:
-            incident = await self._load(uow, incident_id)
-            check_transition(incident.status, IncidentStatus.ACCEPTED)
-            await self._stop(uow, incident, now, f"acknowledged by {by}")
-            incident.status = IncidentStatus.ACCEPTED
-            incident.assignee = by
-            incident.accepted_at = now
-            await self.record(uow, incident, now, "acknowledged", f"Acknowledged by {by}.")
-            await self._ticket(
-                uow,
-                incident,
-                now,
-                TicketUpdate(
-                    work_note=f"{notices.stamp(now)} Hotline: acknowledged by {by}.",
-                    state=TicketState.IN_PROGRESS,
-                ),
-            )
-            await uow.incidents.save(incident)
-            return incident
-
-        return await self.transact(work)
+        """Accepted outside the phone ladder: stop calling; ``by`` becomes the assignee."""
+        return await self._close(incident_id, by, IncidentStatus.ACCEPTED, "acknowledged")
 
     async def resolve(self, incident_id: int, by: str) -> Incident:
+        """Resolved: stop calling."""
+        return await self._close(incident_id, by, IncidentStatus.RESOLVED, "resolved")
+
+    async def _close(
+        self, incident_id: int, by: str, status: IncidentStatus, verb: str
+    ) -> Incident:
         async def work(uow: UnitOfWork, now: datetime) -> Incident:
             incident = await self._load(uow, incident_id)
-            check_transition(incident.status, IncidentStatus.RESOLVED)
-            await self._stop(uow, incident, now, f"resolved by {by}")
-            incident.status = IncidentStatus.RESOLVED
-            incident.resolved_at = now
-            await self.record(uow, incident, now, "resolved", f"Resolved by {by}.")
-            await self._ticket(
-                uow,
-                incident,
-                now,
-                TicketUpdate(work_note=f"{notices.stamp(now)} Hotline: resolved by {by}."),
-            )
+            check_transition(incident.status, status)
+            await self._stop(uow, incident, now, f"{verb} by {by}")
+            incident.status = status
+            if status is IncidentStatus.ACCEPTED:
+                incident.assignee, incident.accepted_at = by, now
+            else:
+                incident.resolved_at = now
+            await self.record(uow, incident, now, verb, f"{verb.capitalize()} by {by}.")
+            note = f"{notices.stamp(now)} Hotline: {verb} by {by}."
+            state = TicketState.IN_PROGRESS if status is IncidentStatus.ACCEPTED else None
+            await self._ticket(uow, incident, now, TicketUpdate(work_note=note, state=state))
             await uow.incidents.save(incident)
             return incident
 
@@ -443,44 +427,3 @@ class PagingService:
                 f"Received again ({what}): {data.title}. Nobody was paged.",
             )
         return existing
-
-    @staticmethod
-    async def _policy(uow: UnitOfWork, data: IncidentIn) -> EscalationPolicy:
-        if data.group:
-            if await uow.directory.get_group(data.group) is None:
-                raise Invalid(f"no group named {data.group!r}", field="group")
-            return EscalationPolicy(name=f"group {data.group}", tiers=(data.group,))
-        name = data.policy or "default"
-        policy = await uow.directory.get_policy(name)
-        if policy is None:
-            if data.policy:
-                raise Invalid(f"no escalation policy named {name!r}", field="policy")
-            raise Invalid(
-                "give a group or a policy: there is no policy named 'default'", field="policy"
-            )
-        return policy
-
-    @staticmethod
-    async def _snapshot(
-        uow: UnitOfWork, policy: EscalationPolicy, now: datetime
-    ) -> tuple[lad.Tier, ...]:
-        """The policy's tiers resolved to people at this instant (never re-read later)."""
-        directory = await uow.directory.load_for_oncall(list(policy.tiers), now)
-        tiers = []
-        for group in policy.tiers:
-            targets = []
-            for entry in oncall(directory, group, now):
-                person = directory.people.get(entry.person) if entry.person else None
-                targets.append(
-                    lad.Target(
-                        name=entry.name,
-                        phone=entry.phone,
-                        say_name=entry.spoken_name,
-                        person=entry.person,
-                        email=person.email if person else None,
-                        sms=tuple(person.sms_numbers) if person else (),
-                        servicenow_user_id=person.servicenow_user_id if person else None,
-                    )
-                )
-            tiers.append(lad.Tier(group, tuple(targets)))
-        return tuple(tiers)
