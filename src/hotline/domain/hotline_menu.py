@@ -191,7 +191,7 @@ class StartLiveCall:
 
 @dataclass(frozen=True, slots=True)
 class JoinBridge:
-    pass
+    """Connect the caller to the open conference bridge."""
 
 
 Outcome = SendAlert | OpenConference | CreateIncident | StartLiveCall | JoinBridge

@@ -102,7 +102,7 @@ class Ladder:
 
 @dataclass(frozen=True, slots=True)
 class Start:
-    pass
+    """Paging begins: call the first person of the first tier."""
 
 
 @dataclass(frozen=True, slots=True)

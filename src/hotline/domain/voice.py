@@ -84,7 +84,7 @@ class Redirect:
 
 @dataclass(frozen=True, slots=True)
 class Hangup:
-    pass
+    """End the call."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ returns a new document hands it full control; no verbs left means ``Outcome.EXHA
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -144,12 +145,10 @@ async def drive(engine: Engine, call: Call, instructions: Instructions) -> Outco
             instructions = call.line.take_redirect()
         except AppError as error:
             log_error(call, error)
-            try:
+            with contextlib.suppress(Interrupt):  # the caller may hang up meanwhile
                 if not call.answered:
                     await answer(engine, call)
                 await application_error(call)
-            except Interrupt:
-                pass
             return None
         except HungUp:
             return None
