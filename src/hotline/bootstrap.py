@@ -19,9 +19,11 @@ from hotline.adapters.db.uow import SqlUnitOfWork, session_factory
 from hotline.adapters.servicenow import ServiceNowTickets
 from hotline.adapters.smtp import SmtpMailer
 from hotline.adapters.twilio.carrier import TwilioCarrier, make_client
+from hotline.domain.hotline_config import Action
 from hotline.jobs.worker import Worker
 from hotline.ports import Carrier, Clock, Mailer, Tickets
 from hotline.services.directory import DirectoryService
+from hotline.services.hotline_calls import HotlineCalls, HotlineConfig
 from hotline.services.page_calls import PageCalls
 from hotline.services.page_jobs import PageJobs
 from hotline.services.paging import PagingConfig, PagingService
@@ -75,6 +77,7 @@ class Container:
     paging: PagingService
     page_calls: PageCalls
     page_jobs: PageJobs
+    hotline_calls: HotlineCalls
     worker: Worker
     job_store: SqlJobStore
     simulator: Simulator | None = None
@@ -152,6 +155,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Container:
         ),
     )
     page_calls = PageCalls(paging)
+    hotline_calls = HotlineCalls(paging, _hotline_config(settings))
     page_jobs = PageJobs(page_calls, carrier, _tickets(settings, http), _mailer(settings))
     job_store = SqlJobStore(sessions)
     worker = Worker(
@@ -180,9 +184,25 @@ def build(settings: Settings, clock: Clock | None = None) -> Container:
         paging=paging,
         page_calls=page_calls,
         page_jobs=page_jobs,
+        hotline_calls=hotline_calls,
         worker=worker,
         job_store=job_store,
         simulator=simulator,
+    )
+
+
+def _hotline_config(settings: Settings) -> HotlineConfig:
+    return HotlineConfig(
+        region=settings.default_region,
+        callers=settings.hotline_callers,
+        caller_groups=tuple(settings.hotline_caller_groups),
+        require_pin=settings.hotline_require_pin,
+        withheld=settings.hotline_withheld_callers,
+        actions=tuple(Action(a) for a in settings.hotline_actions),
+        groups=tuple(settings.hotline_groups),
+        default_severity=settings.hotline_default_severity,
+        max_recording=settings.hotline_max_recording,
+        email_enabled=settings.smtp_host is not None,
     )
 
 

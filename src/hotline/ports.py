@@ -136,6 +136,38 @@ class IncidentRepository(Protocol):
     async def save_attempt(self, attempt: Attempt) -> None: ...
 
 
+@dataclass(slots=True)
+class CallRecord:
+    """One call-in conversation as stored, keyed by the carrier's CallSid.
+
+    ``state`` holds the machine's dynamic fields and the shell's own (transcript, wait
+    start, outcome reference) as JSON; the menu is rebuilt from configuration on each request.
+    """
+
+    call_sid: str
+    caller: str
+    person: str | None
+    state: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ConversationRepository(Protocol):
+    """Call-in conversations, inside the caller's unit of work."""
+
+    async def get(self, call_sid: str, *, for_update: bool = False) -> CallRecord | None:
+        """The conversation of ``call_sid``; ``for_update`` locks its row."""
+        ...
+
+    async def add(self, record: CallRecord) -> None:
+        """Store a new conversation; a second one for the same CallSid raises ``Conflict``."""
+        ...
+
+    async def save(self, record: CallRecord) -> None:
+        """Write back a conversation read in this unit of work (optimistic version check)."""
+        ...
+
+
 class UnitOfWorkFactory(Protocol):
     def __call__(self, read_only: bool = False) -> UnitOfWork:
         """A new unit of work; a ``read_only`` one never writes (and never waits for writers)."""
@@ -151,6 +183,8 @@ class UnitOfWork(Protocol):
     def incidents(self) -> IncidentRepository: ...
     @property
     def jobs(self) -> JobQueue: ...
+    @property
+    def conversations(self) -> ConversationRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None: ...

@@ -34,6 +34,9 @@ SIMULATOR_MOUNT = "/simulator"
 DEMO_PHONE_NUMBER = "+12025550100"
 
 
+HotlineAction = Literal["alert", "incident"]  # this slice; conference and live call follow
+
+
 class SettingsError(Exception):
     """Start-up must stop: the message names each bad setting and why, never its value."""
 
@@ -119,6 +122,28 @@ class Settings(BaseSettings):
     page_machine_detection: bool = Field(False, validation_alias="HOTLINE_PAGE_MACHINE_DETECTION")
     page_menu_timeout: int = Field(10, ge=3, le=60, validation_alias="HOTLINE_PAGE_MENU_TIMEOUT")
     page_phrases: PagePhrases = Field(default_factory=PagePhrases, validation_alias="page_phrases")
+    hotline_callers: Literal["everyone", "directory", "groups"] = Field(
+        "directory", validation_alias="HOTLINE_CALLERS"
+    )
+    hotline_caller_groups: list[str] = Field(
+        default_factory=list, validation_alias="hotline_caller_groups"
+    )
+    hotline_require_pin: bool = Field(False, validation_alias="HOTLINE_REQUIRE_PIN")
+    hotline_withheld_callers: Literal["refuse", "ask"] = Field(
+        "refuse", validation_alias="HOTLINE_WITHHELD_CALLERS"
+    )
+    hotline_actions: list[HotlineAction] = Field(
+        default_factory=lambda: list[HotlineAction](["alert", "incident"]),
+        min_length=1,
+        validation_alias="hotline_actions",
+    )
+    hotline_groups: list[str] = Field(
+        default_factory=list, max_length=9, validation_alias="hotline_groups"
+    )
+    hotline_default_severity: int | None = Field(
+        None, ge=1, le=5, validation_alias="HOTLINE_DEFAULT_SEVERITY"
+    )
+    hotline_max_recording: int = Field(90, ge=5, le=600, validation_alias="HOTLINE_MAX_RECORDING")
     servicenow_policies: dict[str, str] = Field(
         default_factory=dict, validation_alias="servicenow_policies"
     )
@@ -200,6 +225,13 @@ class Settings(BaseSettings):
     def _strong(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters long")
+        return value
+
+    @field_validator("hotline_actions", "hotline_groups", "hotline_caller_groups")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each entry may appear only once")
         return value
 
     @model_validator(mode="after")

@@ -99,39 +99,45 @@ class PagingService:
         """Create an incident and start paging; ``(incident, False)`` for a duplicate."""
 
         async def work(uow: UnitOfWork, now: datetime) -> tuple[Incident, bool]:
-            duplicate = await self._duplicate(uow, data, external, now)
-            if duplicate is not None:
-                return duplicate, False
-            policy = await choose_policy(uow, data)
-            tiers = await snapshot_tiers(uow, policy, now)
-            incident = await uow.incidents.add(
-                Incident(
-                    title=data.title,
-                    description=data.description,
-                    severity=data.severity,
-                    source=external.source if external else Source.API,
-                    created_at=now,
-                    external_id=external.external_id if external else data.external_id,
-                    external_number=external.number if external else None,
-                    dedup_key=data.dedup_key,
-                    group=data.group,
-                    policy=policy.name,
-                )
-            )
-            names = "; ".join(
-                f"tier {i + 1} {t.group}: {', '.join(x.name for x in t.targets) or 'nobody'}"
-                for i, t in enumerate(tiers)
-            )
-            await self.record(uow, incident, now, "created", f"{notices.title_line(incident)}.")
-            await self.record(uow, incident, now, "policy", f"Policy {policy.name}: {names}.")
-            ladder = lad.Ladder(tiers, policy.ring_timeout, policy.rounds, policy.round_delay)
-            await self.apply(uow, incident, lad.decide(ladder, lad.Start(), now), now)
-            return incident, True
+            return await self.create(uow, data, now, external)
 
         try:
             return await self.transact(work)
         except Conflict:  # a concurrent delivery of the same alert won the unique index
             return await self.transact(work)
+
+    async def create(
+        self, uow: UnitOfWork, data: IncidentIn, now: datetime, external: External | None = None
+    ) -> tuple[Incident, bool]:
+        """:meth:`open` inside the caller's unit of work (the caller commits)."""
+        duplicate = await self._duplicate(uow, data, external, now)
+        if duplicate is not None:
+            return duplicate, False
+        policy = await choose_policy(uow, data)
+        tiers = await snapshot_tiers(uow, policy, now)
+        incident = await uow.incidents.add(
+            Incident(
+                title=data.title,
+                description=data.description,
+                severity=data.severity,
+                source=external.source if external else Source.API,
+                created_at=now,
+                external_id=external.external_id if external else data.external_id,
+                external_number=external.number if external else None,
+                dedup_key=data.dedup_key,
+                group=data.group,
+                policy=policy.name,
+            )
+        )
+        names = "; ".join(
+            f"tier {i + 1} {t.group}: {', '.join(x.name for x in t.targets) or 'nobody'}"
+            for i, t in enumerate(tiers)
+        )
+        await self.record(uow, incident, now, "created", f"{notices.title_line(incident)}.")
+        await self.record(uow, incident, now, "policy", f"Policy {policy.name}: {names}.")
+        ladder = lad.Ladder(tiers, policy.ring_timeout, policy.rounds, policy.round_delay)
+        await self.apply(uow, incident, lad.decide(ladder, lad.Start(), now), now)
+        return incident, True
 
     async def acknowledge(self, incident_id: int, by: str) -> Incident:
         """Accepted outside the phone ladder: stop calling; ``by`` becomes the assignee."""

@@ -14,6 +14,7 @@ from hotline.settings import SIMULATOR_MOUNT, Settings, load_settings
 from hotline.web import errors
 from hotline.web.api import directory, incidents
 from hotline.web.integrations import servicenow
+from hotline.web.voice import hotline as voice_hotline
 from hotline.web.voice import page as voice_page
 from hotline.web.voice import routes as voice_routes
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     errors.install(app)
     app.include_router(directory.router)
     app.include_router(incidents.router)
+    app.include_router(voice_hotline.router)
     app.include_router(voice_routes.router)
     app.include_router(voice_page.router)
     app.include_router(servicenow.router)

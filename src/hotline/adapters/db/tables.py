@@ -277,3 +277,17 @@ class JobRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     __table_args__ = (Index("ix_jobs_due", "status", "run_at"),)
+
+
+class ConversationRow(Base):
+    """A call-in conversation, keyed by CallSid; ``state`` is the machine's state (JSON)."""
+
+    __tablename__ = "conversations"
+    call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    caller: Mapped[str] = mapped_column(String(40))
+    person_name: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+    __mapper_args__ = {"version_id_col": version}

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from hotline.adapters.db.conversations_repo import SqlConversationRepository
 from hotline.adapters.db.directory_repo import SqlDirectoryRepository
 from hotline.adapters.db.engine import READ_ONLY
 from hotline.adapters.db.incidents_repo import SqlIncidentRepository
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
         self.directory = SqlDirectoryRepository(self.session)
         self.incidents = SqlIncidentRepository(self.session)
         self.jobs = SqlJobQueue(self.session)
+        self.conversations = SqlConversationRepository(self.session)
         return self
 
     async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
