@@ -195,3 +195,18 @@ async def test_a_stale_group_mapping_falls_back_to_the_default_policy(
         incident = await h.settled(response.json()["id"])
         assert incident["policy"] == "default"
         assert incident["status"] == "accepted"
+
+
+async def test_simultaneous_deliveries_of_one_incident_page_once(
+    hotline_sn: Hotline,
+) -> None:
+    """The business rule fires twice at the same moment: one incident, one ladder."""
+    h = hotline_sn
+    await directory(h)
+    h.phone(AGENT1, digits=[ANY_KEY, "1"])
+    body = business_rule_body()
+    responses = await asyncio.gather(*(post(h, body, signed(body)) for _ in range(5)))
+    assert sorted(r.status_code for r in responses) == [200, 200, 200, 200, 201]
+    assert len({r.json()["id"] for r in responses}) == 1
+    await h.settled(responses[0].json()["id"])
+    assert len(h.simulator.calls) == 1
