@@ -202,6 +202,9 @@ def _hotline_config(settings: Settings) -> HotlineConfig:
         groups=tuple(settings.hotline_groups),
         default_severity=settings.hotline_default_severity,
         max_recording=settings.hotline_max_recording,
+        transcript_wait=timedelta(seconds=settings.transcript_wait),
+        wait_mode=settings.wait_mode,
+        wait_phrases=tuple(settings.wait_phrases),
         email_enabled=settings.smtp_host is not None,
     )
 

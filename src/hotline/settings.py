@@ -144,6 +144,15 @@ class Settings(BaseSettings):
         None, ge=1, le=5, validation_alias="HOTLINE_DEFAULT_SEVERITY"
     )
     hotline_max_recording: int = Field(90, ge=5, le=600, validation_alias="HOTLINE_MAX_RECORDING")
+    transcript_wait: int = Field(45, ge=0, le=600, validation_alias="HOTLINE_TRANSCRIPT_WAIT")
+    wait_mode: Literal["joke", "phrase", "static"] = Field(
+        "static", validation_alias="HOTLINE_WAIT_MODE"
+    )
+    wait_phrases: list[str] = Field(
+        default_factory=lambda: ["Still working on your message. Thank you for holding."],
+        min_length=1,
+        validation_alias="wait_phrases",
+    )
     servicenow_policies: dict[str, str] = Field(
         default_factory=dict, validation_alias="servicenow_policies"
     )

@@ -97,3 +97,19 @@ def test_yaml_problems(tmp_path, monkeypatch) -> None:
     config.unlink()
     with pytest.raises(SettingsError, match="cannot read"):
         load_settings()
+
+
+def test_wait_settings(tmp_path, monkeypatch) -> None:
+    config = tmp_path / "hotline.yaml"
+    config.write_text("wait_phrases: [One moment., Nearly there.]\nwait_mode: phrase\n")
+    monkeypatch.setenv("HOTLINE_CONFIG", str(config))
+    monkeypatch.setenv("HOTLINE_TRANSCRIPT_WAIT", "30")
+    s = load_settings()
+    assert (s.wait_mode, s.wait_phrases, s.transcript_wait) == (
+        "phrase",
+        ["One moment.", "Nearly there."],
+        30,
+    )
+    monkeypatch.setenv("HOTLINE_WAIT_MODE", "opera")
+    with pytest.raises(SettingsError, match="HOTLINE_WAIT_MODE"):
+        load_settings()

@@ -37,6 +37,7 @@ from hotline.services.inputs import IncidentIn
 from hotline.services.paging import NOTICE_DEADLINE, External, PagingService
 from hotline.services.paging_plan import snapshot_tiers
 from hotline.services.pins import verify_pin
+from hotline.services.wait_phrases import next_phrase
 
 log = logging.getLogger("hotline.callin")
 
@@ -56,8 +57,9 @@ class HotlineConfig:
     groups: tuple[str, ...] = ()
     default_severity: int | None = None
     max_recording: int = 90
-    transcript_wait: timedelta = timedelta(seconds=20)
-    wait_phrase: str = "Still working on it. Thank you for holding."
+    transcript_wait: timedelta = timedelta(seconds=45)
+    wait_mode: str = "static"  # joke | phrase | static (hotline.services.wait_phrases)
+    wait_phrases: tuple[str, ...] = ("Still working on your message. Thank you for holding.",)
     email_enabled: bool = False
 
 
@@ -192,7 +194,10 @@ class HotlineCalls:
                 record.state["wait_turns"] = turns
                 record.updated_at = now
                 await uow.conversations.save(record)
-                return Reply(hm.current_prompts(state), self.config.wait_phrase)
+                phrase = next_phrase(
+                    self.config.wait_mode, turns - 1, self.config.wait_phrases, seed=call_sid
+                )
+                return Reply(hm.current_prompts(state), phrase)
             outcome = await self._execute_outcome(uow, record, state, now)
             return await self._feed(uow, record, menu, outcome, now)
 
