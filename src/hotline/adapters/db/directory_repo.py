@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.adapters.db.directory_rows import chunks, to_group, to_person, to_rotation
+from hotline.adapters.db.oncall_closure import load_closure
 from hotline.adapters.db.tables import (
     AbsenceRow,
     GroupRow,
@@ -26,27 +28,16 @@ from hotline.domain.directory import (
     EscalationPolicy,
     Group,
     GroupMember,
-    Member,
     Person,
     PersonMember,
-    Phone,
-    PhoneMember,
     Rotation,
     RotationMember,
-    ShiftUnit,
 )
 from hotline.domain.errors import Conflict, Invalid, NotFound
 from hotline.ports import Saved
 
 Row = TypeVar("Row", PersonRow, GroupRow, RotationRow, PolicyRow)
 MAX_ID = 2**31 - 1  # INTEGER primary keys: larger ids cannot exist
-CHUNK = 5_000  # stays under SQLite's bound-parameter limit
-
-
-def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
-    items = sorted(set(ids))
-    for i in range(0, len(items), CHUNK):
-        yield items[i : i + CHUNK]
 
 
 class SqlDirectoryRepository:
@@ -81,16 +72,10 @@ class SqlDirectoryRepository:
 
     async def _names(self, cls: type[Row], ids: Iterable[int]) -> dict[int, str]:
         names: dict[int, str] = {}
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             rows = await self._s.execute(select(cls.id, cls.name).where(cls.id.in_(chunk)))
             names.update((id_, name) for id_, name in rows)
         return names
-
-    async def _rows_by_id(self, cls: type[Row], ids: Iterable[int]) -> list[Row]:
-        rows: list[Row] = []
-        for chunk in _chunks(ids):
-            rows.extend((await self._s.execute(select(cls).where(cls.id.in_(chunk)))).scalars())
-        return rows
 
     async def _target(
         self, cls: type[Row], name: str, previous: str | None, kind: str
@@ -126,28 +111,16 @@ class SqlDirectoryRepository:
 
     # --- people ----------------------------------------------------------------------
 
-    @staticmethod
-    def _person(row: PersonRow) -> Person:
-        return Person(
-            name=row.name,
-            phones=tuple(Phone(p.number, p.voice, p.sms) for p in row.phones),
-            spoken_name=row.spoken_name,
-            email=row.email,
-            pin_hash=row.pin_hash,
-            servicenow_user_id=row.servicenow_user_id,
-            active=row.active,
-        )
-
     async def list_people(self) -> list[Person]:
-        return [self._person(r) for r in await self._list(PersonRow)]
+        return [to_person(r) for r in await self._list(PersonRow)]
 
     async def get_person(self, name: str) -> Person | None:
         row = await self._row(PersonRow, name)
-        return self._person(row) if row else None
+        return to_person(row) if row else None
 
     async def save_person(self, person: Person, previous: str | None = None) -> Saved:
         row = await self._target(PersonRow, person.name, previous, "person")
-        if row is not None and self._person(row) == person:
+        if row is not None and to_person(row) == person:
             return Saved.UNCHANGED
         is_new = row is None
         row = row or PersonRow()
@@ -206,22 +179,7 @@ class SqlDirectoryRepository:
         rotations = await self._names(
             RotationRow, (m.rotation_id for m in members if m.rotation_id)
         )
-        return [self._group(r, people, groups, rotations) for r in rows]
-
-    @staticmethod
-    def _group(
-        row: GroupRow, people: dict[int, str], groups: dict[int, str], rotations: dict[int, str]
-    ) -> Group:
-        def member(m: MemberRow) -> Member:
-            if m.kind == "person":
-                return PersonMember(people[m.person_id or 0])
-            if m.kind == "group":
-                return GroupMember(groups[m.member_group_id or 0])
-            if m.kind == "rotation":
-                return RotationMember(rotations[m.rotation_id or 0])
-            return PhoneMember(m.phone or "", m.label)
-
-        return Group(row.name, tuple(member(m) for m in row.members), row.spoken_name)
+        return [to_group(r, people, groups, rotations) for r in rows]
 
     async def list_groups(self) -> list[Group]:
         return await self._groups(await self._list(GroupRow))
@@ -301,21 +259,9 @@ class SqlDirectoryRepository:
 
     # --- rotations -------------------------------------------------------------------
 
-    @staticmethod
-    def _rotation(row: RotationRow, people: dict[int, str]) -> Rotation:
-        return Rotation(
-            name=row.name,
-            participants=tuple(people[p.person_id] for p in row.participants),
-            start=row.start,
-            shift_length=row.shift_length,
-            shift_unit=ShiftUnit(row.shift_unit),
-            handoff=time.fromisoformat(row.handoff),
-            timezone=row.timezone,
-        )
-
     async def _rotations(self, rows: Sequence[RotationRow]) -> list[Rotation]:
         people = await self._names(PersonRow, (p.person_id for r in rows for p in r.participants))
-        return [self._rotation(r, people) for r in rows]
+        return [to_rotation(r, people) for r in rows]
 
     async def list_rotations(self) -> list[Rotation]:
         return await self._rotations(await self._list(RotationRow))
@@ -477,84 +423,4 @@ class SqlDirectoryRepository:
     # --- on-call closure ---------------------------------------------------------------
 
     async def load_for_oncall(self, groups: Sequence[str], at: datetime) -> Directory:
-        """Breadth-first load: one query per nesting level, then the people involved."""
-        roots = (await self._s.execute(select(GroupRow).where(GroupRow.name.in_(groups)))).scalars()
-        group_rows: dict[int, GroupRow] = {r.id: r for r in roots}
-        frontier = set(group_rows)
-        while frontier:
-            children = {
-                m.member_group_id
-                for gid in frontier
-                for m in group_rows[gid].members
-                if m.member_group_id is not None
-            } - group_rows.keys()
-            for group_row in await self._rows_by_id(GroupRow, children):
-                group_rows[group_row.id] = group_row
-            frontier = children
-        members = [m for g in group_rows.values() for m in g.members]
-        rotation_rows = await self._rows_by_id(
-            RotationRow, (m.rotation_id for m in members if m.rotation_id)
-        )
-        person_ids = {m.person_id for m in members if m.person_id} | {
-            p.person_id for r in rotation_rows for p in r.participants
-        }
-        people: dict[int, PersonRow] = {}
-        absences: list[AbsenceRow] = []
-        pending = set(person_ids)
-        while pending:  # replacements may bring in people outside the groups
-            for person_row in await self._rows_by_id(PersonRow, pending):
-                people[person_row.id] = person_row
-            found: list[AbsenceRow] = []
-            for chunk in _chunks(pending):
-                found.extend(
-                    (
-                        await self._s.execute(
-                            select(AbsenceRow).where(
-                                AbsenceRow.person_id.in_(chunk),
-                                AbsenceRow.starts_at <= at,
-                                AbsenceRow.ends_at > at,
-                            )
-                        )
-                    ).scalars()
-                )
-            absences.extend(found)
-            pending = {a.replacement_id for a in found if a.replacement_id} - people.keys()
-        person_names = {i: r.name for i, r in people.items()}
-        group_names = {i: r.name for i, r in group_rows.items()}
-        rotation_names = {r.id: r.name for r in rotation_rows}
-        by_person: dict[str, list[Absence]] = {}
-        for a in absences:
-            name = person_names[a.person_id]
-            by_person.setdefault(name, []).append(
-                Absence(
-                    name,
-                    a.starts_at,
-                    a.ends_at,
-                    person_names.get(a.replacement_id) if a.replacement_id else None,
-                    a.reason,
-                    a.id,
-                )
-            )
-        return Directory(
-            people={r.name: self._person(r) for r in people.values()},
-            groups={
-                r.name: self._group(r, person_names, group_names, rotation_names)
-                for r in group_rows.values()
-            },
-            rotations={r.name: self._rotation(r, person_names) for r in rotation_rows},
-            absences=by_person,
-        )
-
-    async def count(self) -> dict[str, int]:
-        """Row counts per entity kind (for status output)."""
-        result = {}
-        for label, cls in (
-            ("people", PersonRow),
-            ("groups", GroupRow),
-            ("rotations", RotationRow),
-            ("policies", PolicyRow),
-        ):
-            result[label] = (
-                await self._s.execute(select(func.count()).select_from(cls))
-            ).scalar_one()
-        return result
+        return await load_closure(self._s, groups, at)
