@@ -33,6 +33,7 @@ from hotline.domain.incidents import Source
 from hotline.domain.oncall import oncall
 from hotline.ports import CallRecord, UnitOfWork
 from hotline.services import phones
+from hotline.services.conversation_codec import dump, load
 from hotline.services.inputs import IncidentIn
 from hotline.services.paging import NOTICE_DEADLINE, External, PagingService
 from hotline.services.paging_plan import snapshot_tiers
@@ -69,45 +70,6 @@ class Reply:
 
     prompts: tuple[hm.Prompt, ...]
     wait_phrase: str = ""
-
-
-# --- state codec: only the conversation's dynamic fields are stored -------------------------
-
-
-def dump(state: hm.Conversation) -> dict[str, Any]:
-    return {
-        "stage": state.stage.value,
-        "access": state.access.value,
-        "number": state.number,
-        "pin_tries": state.pin_tries,
-        "retries": state.retries,
-        "action": state.action.value if state.action else None,
-        "group": state.group.name if state.group else None,
-        "severity": state.severity,
-        "recording": state.recording,
-        "confirmed": state.confirmed,
-    }
-
-
-def load(data: dict[str, Any], menu: Menu) -> hm.Conversation:
-    group_name = data.get("group")
-    group = None
-    if group_name is not None:
-        group = next((g for g in menu.groups if g.name == group_name), MenuGroup(group_name))
-    action = data.get("action")
-    return hm.Conversation(
-        menu=menu,
-        stage=hm.Stage(data["stage"]),
-        access=hm.Access(data["access"]),
-        number=data.get("number"),
-        pin_tries=int(data.get("pin_tries", 0)),
-        retries=int(data.get("retries", 0)),
-        action=Action(action) if action else None,
-        group=group,
-        severity=data.get("severity"),
-        recording=data.get("recording"),
-        confirmed=bool(data.get("confirmed", False)),
-    )
 
 
 # --- the service --------------------------------------------------------------------------
