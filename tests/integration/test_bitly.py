@@ -21,7 +21,6 @@ from typing import Any, Self
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -30,6 +29,7 @@ from starlette.routing import Route
 from hotline.adapters.bitly import BITLY_API_URL, BitlyShortener, NoShortener
 from hotline.adapters.links import RecordingLinks
 from hotline.ports import Shortener
+from tests.support.threaded_server import ThreadedServer
 
 TOKEN = "bitly-token-4f9c2a7e1d3b5a6c8e0f"
 LONG_URL = RecordingLinks(
@@ -54,9 +54,7 @@ class FakeBitly:
         self.delay = 5.0
         self.requests: list[Seen] = []
         self._stopping = threading.Event()
-        self._sock: socket.socket | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._http: ThreadedServer | None = None
         self.url = ""
 
     def reset(self) -> None:
@@ -128,45 +126,19 @@ class FakeBitly:
         raise AssertionError(mode)
 
     def start(self) -> Self:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self._sock = sock
-        config = uvicorn.Config(
-            Starlette(routes=[Route("/v4/shorten", self._shorten, methods=["POST"])]),
-            loop="asyncio",
-            http="h11",
-            ws="none",
-            lifespan="off",
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=2,
+        self._stopping.clear()
+        self._http = ThreadedServer(
+            Starlette(routes=[Route("/v4/shorten", self._shorten, methods=["POST"])]), "fake-bitly"
         )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name="fake-bitly"
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the fake Bitly server did not start")
-            time.sleep(0.005)
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}/v4/shorten"
+        port = self._http.start()
+        self.url = f"http://127.0.0.1:{port}/v4/shorten"
         return self
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
-        self._server = None
+        if self._http is not None:
+            self._http.stop()
+            self._http = None
 
 
 @pytest.fixture(scope="module")

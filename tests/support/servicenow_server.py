@@ -22,17 +22,17 @@ import base64
 import binascii
 import hmac
 import json
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.support.threaded_server import ThreadedServer
 
 JOURNAL_FIELDS = ("work_notes", "comments")
 DEFAULT_PASSWORD = "s3cret-Pa55word!"
@@ -83,9 +83,7 @@ class FakeServiceNow:
         self._state = _State()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._sock: socket.socket | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._http: ThreadedServer | None = None
         self.url = ""
 
     # --- data and inspection ---------------------------------------------------------
@@ -229,47 +227,17 @@ class FakeServiceNow:
     # --- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> Self:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self._sock = sock
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self._app(),
-            loop="asyncio",
-            http="h11",
-            ws="none",
-            lifespan="off",
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=2,
-        )
-        self._server = uvicorn.Server(config)
         self._stopping.clear()
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name="fake-servicenow"
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the fake ServiceNow server did not start")
-            time.sleep(0.005)
+        self._http = ThreadedServer(self._app(), "fake-servicenow")
+        port = self._http.start()
         self.url = f"http://127.0.0.1:{port}"
         return self
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
-        self._server = None
+        if self._http is not None:
+            self._http.stop()
+            self._http = None
 
     def __enter__(self) -> Self:
         return self.start()
