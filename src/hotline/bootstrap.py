@@ -22,8 +22,9 @@ from hotline.adapters.twilio.carrier import TwilioCarrier, make_client
 from hotline.domain.hotline_config import Action
 from hotline.jobs.worker import Worker
 from hotline.ports import Carrier, Clock, Mailer, Tickets
+from hotline.services.callin_config import HotlineConfig
 from hotline.services.directory import DirectoryService
-from hotline.services.hotline_calls import HotlineCalls, HotlineConfig
+from hotline.services.hotline_calls import HotlineCalls
 from hotline.services.page_calls import PageCalls
 from hotline.services.page_jobs import PageJobs
 from hotline.services.paging import PagingConfig, PagingService

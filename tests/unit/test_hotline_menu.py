@@ -35,6 +35,7 @@ from hotline.domain.hotline_menu import (
     Access,
     Ask,
     Begin,
+    CodeRejected,
     Command,
     Conversation,
     CreateIncident,
@@ -52,6 +53,7 @@ from hotline.domain.hotline_menu import (
     Recorded,
     Refusal,
     Refused,
+    Resume,
     SendAlert,
     Stage,
     StartLiveCall,
@@ -288,10 +290,58 @@ def test_a_key_that_is_not_on_the_main_menu_is_invalid(key: str) -> None:
     assert call.stage is Stage.MENU and call.heard == f"{P.invalid} {call.state.menu.menu_text()}"
 
 
-def test_join_bridge_needs_no_group_and_no_recording() -> None:
+def test_join_bridge_asks_for_the_code_and_needs_no_group_nor_recording() -> None:
     call = Call.dial(Menu((Action.JOIN_BRIDGE,)))
     call.press("1")
-    assert call.outcomes == [JoinBridge()] and call.stage is Stage.PENDING
+    assert call.asked is Step.BRIDGE_CODE and call.heard == P.ask_bridge_code
+    call.press("4711")
+    assert call.outcomes == [JoinBridge("4711")] and call.stage is Stage.PENDING
+    call.send(OutcomeStored("4711"))
+    assert call.stage is Stage.HANDED_OVER and call.asked is Step.BRIDGE
+
+
+def test_an_unknown_bridge_code_asks_again_and_three_end_the_call() -> None:
+    call = Call.dial(Menu((Action.JOIN_BRIDGE,)))
+    call.press("1")
+    for attempt in range(1, 3):
+        call.press(str(attempt))
+        call.send(CodeRejected())
+        assert call.asked is Step.BRIDGE_CODE
+        assert call.heard == f"{P.no_such_bridge} {P.ask_bridge_code}"
+    call.press("3")
+    call.send(CodeRejected())
+    assert call.stage is Stage.ENDED and call.hung_up and call.heard == P.give_up
+
+
+def test_star_at_the_bridge_code_prompt_returns_to_the_main_menu() -> None:
+    call = Call.dial(Menu((Action.JOIN_BRIDGE, Action.ALERT), (MenuGroup("ops"),)))
+    call.press("1")
+    call.press("*")
+    assert call.stage is Stage.MENU and call.asked is Step.MENU
+
+
+def at_live_call() -> Call:
+    call = Call.dial(Menu((Action.LIVE_CALL, Action.INCIDENT), (MenuGroup("ops"),)))
+    call.press("1")
+    call.send(OutcomeStored())
+    assert call.stage is Stage.HANDED_OVER and call.asked is Step.LIVE_CALL
+    return call
+
+
+def test_a_caller_back_from_a_live_call_can_pick_again_from_the_main_menu() -> None:
+    call = at_live_call()
+    call.send(Resume())
+    assert call.stage is Stage.MENU and call.state.group is None and call.asked is Step.MENU
+
+
+def test_a_caller_back_from_a_live_call_can_leave_a_message_for_an_incident() -> None:
+    call = at_live_call()
+    call.send(Resume(Action.INCIDENT))
+    assert call.asked is Step.SEVERITY and call.state.group == MenuGroup("ops")
+    call.press("2")
+    call.record()
+    call.press("1")
+    assert call.outcomes == [StartLiveCall("ops"), CreateIncident("ops", 2, "RE1")]
 
 
 # --- star, invalid keys and silence at every prompt ----------------------------------------

@@ -84,7 +84,7 @@ def _live_call() -> ActionPhrases:
 
 
 def _join_bridge() -> ActionPhrases:
-    return ActionPhrases(label="the standing bridge", done="Connecting you to the bridge.")
+    return ActionPhrases(label="joining an open bridge", done="Connecting you to the bridge.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +116,9 @@ class Phrases:
         "For the main menu, press star."
     )
     record_again: str = "All right, once more."
+    # joining a bridge
+    ask_bridge_code: str = "Key in the bridge code, then the hash key."
+    no_such_bridge: str = "No open bridge has that code."
     # outcome
     pending: str = "Thank you. One moment, please."
     failed: str = (

@@ -18,225 +18,85 @@ Prompts are render-agnostic: :class:`Ask`, :class:`Listen` and :class:`GoTo` nam
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from enum import StrEnum
 
-from hotline.domain.hotline_config import SEVERITY_DIGITS, Action, Menu, MenuGroup, fill
+from hotline.domain.callin import (
+    KEYPAD,
+    MAX_PIN_TRIES,
+    MAX_REPROMPTS,
+    Access,
+    Ask,
+    Begin,
+    CodeRejected,
+    Command,
+    Conversation,
+    CreateIncident,
+    Decision,
+    Event,
+    GoTo,
+    HungUp,
+    JoinBridge,
+    Keys,
+    Listen,
+    OpenConference,
+    Outcome,
+    OutcomeFailed,
+    OutcomeStored,
+    PinChecked,
+    Prompt,
+    Recorded,
+    Refusal,
+    Refused,
+    Resume,
+    SendAlert,
+    Stage,
+    StartLiveCall,
+    Step,
+    Timeout,
+    VerifyPin,
+)
+from hotline.domain.hotline_config import SEVERITY_DIGITS, Action, fill
 from hotline.domain.incidents import SEVERITY_NAMES
 from hotline.domain.voice import Hangup, Say
 
-MAX_REPROMPTS = 3  # consecutive re-prompts after an invalid key or silence; then goodbye
-MAX_PIN_TRIES = 3
-KEYPAD = frozenset("0123456789")
-
-
-class Access(StrEnum):
-    """What the shell decided from configuration and caller ID when the call came in."""
-
-    AUTHORISED = "authorised"
-    NEEDS_PIN = "needs-pin"
-    NEEDS_NUMBER_AND_PIN = "needs-number-and-pin"
-    REFUSED = "refused"
-
-
-class Refusal(StrEnum):
-    NOT_AUTHORISED = "not-authorised"
-    WRONG_PIN = "wrong-pin"
-
-
-class Stage(StrEnum):
-    START = "start"
-    NUMBER = "number"
-    PIN = "pin"
-    CHECKING_PIN = "checking-pin"
-    MENU = "menu"
-    GROUP = "group"
-    SEVERITY = "severity"
-    RECORDING = "recording"
-    CONFIRM = "confirm"
-    PENDING = "pending"  # outcome issued, waiting for OutcomeStored / OutcomeFailed
-    HANDED_OVER = "handed-over"  # the caller went on to a live call or a bridge
-    ENDED = "ended"
-
-
-class Step(StrEnum):
-    """Where the caller's next input goes (or where the call continues): one URL each."""
-
-    NUMBER = "number"
-    PIN = "pin"
-    MENU = "menu"
-    GROUP = "group"
-    SEVERITY = "severity"
-    RECORDING = "recording"
-    CONFIRM = "confirm"
-    WAIT = "wait"
-    LIVE_CALL = "live-call"
-    BRIDGE = "bridge"
-
-
-# --- state ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Conversation:
-    menu: Menu
-    stage: Stage = Stage.START
-    access: Access = Access.AUTHORISED
-    number: str | None = None  # keyed in when caller ID is withheld; the PIN is never kept
-    pin_tries: int = 0
-    retries: int = 0  # consecutive re-prompts at the current prompt
-    action: Action | None = None
-    group: MenuGroup | None = None
-    severity: int | None = None
-    recording: str | None = None
-    confirmed: bool = False
-
-    @property
-    def over(self) -> bool:
-        return self.stage in (Stage.ENDED, Stage.HANDED_OVER)
-
-
-# --- events --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Begin:
-    access: Access
-
-
-@dataclass(frozen=True, slots=True)
-class Keys:
-    """Keys pressed at an :class:`Ask` (without the finishing ``#``); "" is silence."""
-
-    digits: str
-
-
-@dataclass(frozen=True, slots=True)
-class Timeout:
-    """The prompt ended without input."""
-
-
-@dataclass(frozen=True, slots=True)
-class PinChecked:
-    ok: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Recorded:
-    """A recording ended: by ``key``, or (``key`` None) by silence or its maximum length."""
-
-    recording: str
-    seconds: float
-    key: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OutcomeStored:
-    reference: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class OutcomeFailed:
-    reason: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class HungUp:
-    """The caller hung up."""
-
-
-Event = Begin | Keys | Timeout | PinChecked | Recorded | OutcomeStored | OutcomeFailed | HungUp
-
-
-# --- commands ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyPin:
-    """Check ``pin`` for the caller ID, or for ``number`` when it was keyed in."""
-
-    pin: str
-    number: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Refused:
-    reason: Refusal
-
-
-@dataclass(frozen=True, slots=True)
-class SendAlert:
-    group: str
-    recording: str
-
-
-@dataclass(frozen=True, slots=True)
-class OpenConference:
-    group: str
-    recording: str
-
-
-@dataclass(frozen=True, slots=True)
-class CreateIncident:
-    group: str
-    severity: int
-    recording: str
-
-
-@dataclass(frozen=True, slots=True)
-class StartLiveCall:
-    group: str
-
-
-@dataclass(frozen=True, slots=True)
-class JoinBridge:
-    """Connect the caller to the open conference bridge."""
-
-
-Outcome = SendAlert | OpenConference | CreateIncident | StartLiveCall | JoinBridge
-Command = VerifyPin | Refused | Outcome
-
-
-# --- prompts -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Ask:
-    """Say ``text`` and collect keys for ``step``; ``digits=None`` reads until ``finish_on_key``."""
-
-    text: str
-    step: Step
-    digits: int | None = 1
-    timeout: int = 8
-    finish_on_key: str = "#"
-
-
-@dataclass(frozen=True, slots=True)
-class Listen:
-    """Record after a beep for at most ``max_seconds``; any key ends the recording."""
-
-    step: Step
-    max_seconds: int
-    beep: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class GoTo:
-    """Continue at ``step``: hold there (WAIT) or hand the call over (LIVE_CALL, BRIDGE)."""
-
-    step: Step
-
-
-Prompt = Say | Ask | Listen | GoTo | Hangup
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    state: Conversation
-    commands: tuple[Command, ...] = ()
-    prompts: tuple[Prompt, ...] = ()
-
+__all__ = [
+    "KEYPAD",
+    "MAX_PIN_TRIES",
+    "MAX_REPROMPTS",
+    "Access",
+    "Ask",
+    "Begin",
+    "CodeRejected",
+    "Command",
+    "Conversation",
+    "CreateIncident",
+    "Decision",
+    "Event",
+    "GoTo",
+    "HungUp",
+    "JoinBridge",
+    "Keys",
+    "Listen",
+    "OpenConference",
+    "Outcome",
+    "OutcomeFailed",
+    "OutcomeStored",
+    "PinChecked",
+    "Prompt",
+    "Recorded",
+    "Refusal",
+    "Refused",
+    "Resume",
+    "SendAlert",
+    "Stage",
+    "StartLiveCall",
+    "Step",
+    "Timeout",
+    "VerifyPin",
+    "current_prompts",
+    "decide",
+]
 
 # --- transitions ---------------------------------------------------------------------------
 
@@ -272,6 +132,8 @@ def current_prompts(state: Conversation) -> tuple[Prompt, ...]:
             return (Say(p.record), Listen(Step.RECORDING, menu.max_recording))
         case Stage.CONFIRM:
             return (Ask(p.confirm, Step.CONFIRM, timeout=menu.timeout),)
+        case Stage.BRIDGE_CODE:
+            return (Ask(p.ask_bridge_code, Step.BRIDGE_CODE, None, menu.timeout),)
         case Stage.PENDING:
             return (GoTo(Step.WAIT),)
         case Stage.HANDED_OVER:
@@ -372,8 +234,8 @@ def _menu_keys(state: Conversation, event: Event) -> Decision:
     if action is None:
         return _invalid(state)
     chosen = replace(state, action=action, group=None, severity=None, recording=None)
-    if not action.needs_group:
-        return _issue(chosen)
+    if action is Action.JOIN_BRIDGE:
+        return _enter(replace(chosen, code=None, code_tries=0), Stage.BRIDGE_CODE)
     groups = state.menu.groups
     if len(groups) > 1:
         return _enter(chosen, Stage.GROUP)
@@ -423,6 +285,34 @@ def _severity_keys(state: Conversation, event: Event) -> Decision:
     return _enter(replace(state, severity=severity), Stage.RECORDING)
 
 
+def _bridge_code_keys(state: Conversation, event: Event) -> Decision:
+    digits = _keys(event)
+    if not digits:
+        return _reprompt(state)
+    if digits == "*":
+        return _main_menu(state)
+    if not set(digits) <= KEYPAD:
+        return _invalid(state)
+    return _issue(replace(state, code=digits))
+
+
+def _code_rejected(state: Conversation, _: Event) -> Decision:
+    p = state.menu.phrases
+    tries = state.code_tries + 1
+    if tries >= MAX_PIN_TRIES:
+        return _end(replace(state, code_tries=tries), p.give_up)
+    retry = replace(state, code=None, code_tries=tries)
+    return _enter(retry, Stage.BRIDGE_CODE, Say(p.no_such_bridge))
+
+
+def _resume(state: Conversation, event: Event) -> Decision:
+    assert isinstance(event, Resume)
+    if event.action is Action.INCIDENT and state.group is not None:
+        fresh = replace(state, action=Action.INCIDENT, severity=None, recording=None)
+        return _group_chosen(replace(fresh, confirmed=False))
+    return _main_menu(state)
+
+
 def _recorded(state: Conversation, event: Event) -> Decision:
     assert isinstance(event, Recorded)
     if event.key == "*":
@@ -452,7 +342,8 @@ def _issue(state: Conversation, *said: Prompt) -> Decision:
 
 def _outcome(state: Conversation) -> Outcome:
     if state.action is Action.JOIN_BRIDGE:
-        return JoinBridge()
+        assert state.code is not None
+        return JoinBridge(state.code)
     assert state.group is not None
     group = state.group.name
     if state.action is Action.LIVE_CALL:
@@ -495,6 +386,7 @@ _ASKING = (
     Stage.SEVERITY,
     Stage.RECORDING,
     Stage.CONFIRM,
+    Stage.BRIDGE_CODE,
 )
 
 TRANSITIONS: dict[tuple[Stage, type], Handler] = {
@@ -507,8 +399,11 @@ TRANSITIONS: dict[tuple[Stage, type], Handler] = {
     (Stage.SEVERITY, Keys): _severity_keys,
     (Stage.RECORDING, Recorded): _recorded,
     (Stage.CONFIRM, Keys): _confirm_keys,
+    (Stage.BRIDGE_CODE, Keys): _bridge_code_keys,
     (Stage.PENDING, OutcomeStored): _stored,
     (Stage.PENDING, OutcomeFailed): _failed,
+    (Stage.PENDING, CodeRejected): _code_rejected,
+    (Stage.HANDED_OVER, Resume): _resume,
     **{(stage, Timeout): _no_input for stage in _ASKING},
     **{(stage, HungUp): _hung_up for stage in Stage if stage is not Stage.ENDED},
 }

@@ -21,6 +21,8 @@ def dump(state: hm.Conversation) -> dict[str, Any]:
         "severity": state.severity,
         "recording": state.recording,
         "confirmed": state.confirmed,
+        "code": state.code,
+        "code_tries": state.code_tries,
     }
 
 
@@ -43,4 +45,6 @@ def load(data: dict[str, Any], menu: Menu) -> hm.Conversation:
         severity=data.get("severity"),
         recording=data.get("recording"),
         confirmed=bool(data.get("confirmed", False)),
+        code=data.get("code"),
+        code_tries=int(data.get("code_tries", 0)),
     )

@@ -14,54 +14,27 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
+from typing import Protocol
 
 from hotline.domain import hotline_menu as hm
 from hotline.domain import voice as v
-from hotline.domain.directory import (
-    EscalationPolicy,
-    Group,
-    GroupMember,
-    Person,
-    PersonMember,
-    RotationMember,
-)
 from hotline.domain.errors import Invalid
 from hotline.domain.hotline_config import Action, Menu, MenuGroup
-from hotline.domain.incidents import Source
 from hotline.domain.oncall import oncall
 from hotline.ports import CallRecord, UnitOfWork
-from hotline.services import phones
+from hotline.services.callin_auth import CallerAuth
+from hotline.services.callin_config import HotlineConfig
+from hotline.services.callin_outcomes import TRANSCRIPT_PENDING, Message, Outcomes
 from hotline.services.conversation_codec import dump, load
-from hotline.services.inputs import IncidentIn
-from hotline.services.paging import NOTICE_DEADLINE, External, PagingService
-from hotline.services.paging_plan import snapshot_tiers
-from hotline.services.pins import verify_pin
+from hotline.services.paging import PagingService
 from hotline.services.wait_phrases import next_phrase
 
 log = logging.getLogger("hotline.callin")
 
-WITHHELD = frozenset({"", "anonymous", "restricted", "unknown", "private", "+266696687"})
-TRANSCRIPT_PENDING = "transcript pending"
 NOT_SET_UP = "Sorry, this line is not set up yet. Please contact your on-call team another way."
 
-
-@dataclass(frozen=True)
-class HotlineConfig:
-    region: str = "US"
-    callers: str = "directory"  # everyone | directory | groups
-    caller_groups: tuple[str, ...] = ()
-    require_pin: bool = False
-    withheld: str = "refuse"  # refuse | ask
-    actions: tuple[Action, ...] = (Action.ALERT, Action.INCIDENT)
-    groups: tuple[str, ...] = ()
-    default_severity: int | None = None
-    max_recording: int = 90
-    transcript_wait: timedelta = timedelta(seconds=45)
-    wait_mode: str = "static"  # joke | phrase | static (hotline.services.wait_phrases)
-    wait_phrases: tuple[str, ...] = ("Still working on your message. Thank you for holding.",)
-    email_enabled: bool = False
+Handed = hm.OutcomeStored | hm.OutcomeFailed
 
 
 @dataclass(frozen=True)
@@ -72,13 +45,81 @@ class Reply:
     wait_phrase: str = ""
 
 
+class LiveCallStarter(Protocol):
+    """Starts the live-call hunt for a caller (the live-call capability)."""
+
+    async def start(
+        self, uow: UnitOfWork, record: CallRecord, group: str, now: datetime
+    ) -> Handed: ...
+
+
+class BridgeHost(Protocol):
+    """Opens conference bridges and lets callers join them by code."""
+
+    async def open(
+        self, uow: UnitOfWork, record: CallRecord, message: Message, now: datetime
+    ) -> Handed: ...
+
+    async def join(
+        self, uow: UnitOfWork, record: CallRecord, code: str, now: datetime
+    ) -> hm.OutcomeStored | hm.CodeRejected: ...
+
+
+class RecordingLinks(Protocol):
+    """Turns a carrier recording into the link Hotline hands out (and keeps the audio)."""
+
+    async def link(
+        self, uow: UnitOfWork, record: CallRecord, recording_url: str, now: datetime
+    ) -> str: ...
+
+
+class Forwarder(Protocol):
+    """Forwards a stored call-in event elsewhere (e.g. an xMatters inbound trigger)."""
+
+    async def forward(
+        self,
+        uow: UnitOfWork,
+        action: Action,
+        message: Message,
+        severity: int | None,
+        now: datetime,
+    ) -> None: ...
+
+
+class CarrierLinks:
+    """The default :class:`RecordingLinks`: the carrier's own recording URL."""
+
+    async def link(
+        self, uow: UnitOfWork, record: CallRecord, recording_url: str, now: datetime
+    ) -> str:
+        return recording_url
+
+
 # --- the service --------------------------------------------------------------------------
 
 
 class HotlineCalls:
-    def __init__(self, paging: PagingService, config: HotlineConfig) -> None:
+    """The call-in conversation's shell; the optional collaborators plug in the actions
+    that hand the caller over (live call, bridges), recording links and forwarding."""
+
+    def __init__(
+        self,
+        paging: PagingService,
+        config: HotlineConfig,
+        *,
+        live_calls: LiveCallStarter | None = None,
+        bridges: BridgeHost | None = None,
+        links: RecordingLinks | None = None,
+        forwarder: Forwarder | None = None,
+    ) -> None:
         self.paging = paging
         self.config = config
+        self.auth = CallerAuth(config)
+        self.outcomes = Outcomes(paging, config)
+        self.live_calls = live_calls
+        self.bridges = bridges
+        self.links = links or CarrierLinks()
+        self.forwarder = forwarder
 
     # --- webhooks -------------------------------------------------------------------------
 
@@ -95,8 +136,8 @@ class HotlineCalls:
             except Invalid as error:
                 log.warning("call-in %s refused: hotline not configured (%s)", call_sid, error)
                 return Reply((v.Say(NOT_SET_UP), v.Hangup()))
-            caller = self._normalise(from_)
-            person, access = await self._authorise(uow, caller)
+            caller = self.auth.normalise(from_)
+            person, access = await self.auth.authorise(uow, caller)
             record = CallRecord(
                 call_sid=call_sid,
                 caller=caller or "withheld",
@@ -115,7 +156,7 @@ class HotlineCalls:
         return await self.paging.transact(work)
 
     async def event(self, call_sid: str, event: hm.Event) -> Reply:
-        """Feed one caller event (keys, recording, hang-up) to the conversation."""
+        """Feed one caller event (keys, recording, hang-up, resume) to the conversation."""
 
         async def work(uow: UnitOfWork, now: datetime) -> Reply:
             record = await uow.conversations.get(call_sid, for_update=True)
@@ -127,6 +168,10 @@ class HotlineCalls:
             return await self._feed(uow, record, menu, event, now)
 
         return await self.paging.transact(work)
+
+    async def resume(self, call_sid: str, action: Action | None = None) -> Reply:
+        """A handed-over caller comes back: the main menu, or a message for an incident."""
+        return await self.event(call_sid, hm.Resume(action))
 
     async def hung_up(self, call_sid: str) -> None:
         async def work(uow: UnitOfWork, now: datetime) -> None:
@@ -166,7 +211,8 @@ class HotlineCalls:
         return await self.paging.transact(work)
 
     async def transcript(self, call_sid: str, text: str, ok: bool) -> None:
-        """The carrier's transcribeCallback: keep the text; late, add it to the incident."""
+        """A transcript arrived (carrier callback or local engine): keep it; when the
+        outcome already went out without it, add it to the incident's timeline."""
 
         async def work(uow: UnitOfWork, now: datetime) -> None:
             record = await uow.conversations.get(call_sid, for_update=True)
@@ -200,16 +246,7 @@ class HotlineCalls:
         state = decision.state
         commands = list(decision.commands)
         while commands:
-            command = commands.pop(0)
-            follow: hm.Event | None = None
-            if isinstance(command, hm.VerifyPin):
-                follow = hm.PinChecked(await self._check_pin(uow, record, command))
-            elif isinstance(command, hm.Refused):
-                log.warning("call-in %s refused: %s", record.call_sid, command.reason.value)
-            elif isinstance(command, hm.SendAlert | hm.CreateIncident):
-                record.state["waiting_since"] = now.isoformat()
-            else:  # conference, live call and bridge are not in this slice
-                follow = hm.OutcomeFailed("not available")
+            follow = await self._execute(uow, record, commands.pop(0), now)
             if follow is not None:
                 nxt = hm.decide(state, follow, now)
                 state, prompts = nxt.state, [*prompts, *nxt.prompts]
@@ -219,142 +256,72 @@ class HotlineCalls:
         await uow.conversations.save(record)
         return Reply(tuple(prompts))
 
+    async def _execute(
+        self, uow: UnitOfWork, record: CallRecord, command: hm.Command, now: datetime
+    ) -> hm.Event | None:
+        """Carry out one command; the event it answers with, if any."""
+        match command:
+            case hm.VerifyPin():
+                return hm.PinChecked(await self.auth.check_pin(uow, record, command))
+            case hm.Refused():
+                log.warning("call-in %s refused: %s", record.call_sid, command.reason.value)
+            case hm.SendAlert() | hm.CreateIncident() | hm.OpenConference():
+                record.state["waiting_since"] = now.isoformat()  # the wait loop sends it
+            case hm.StartLiveCall():
+                if self.live_calls is None:
+                    return hm.OutcomeFailed("live calls are not available")
+                return await self.live_calls.start(uow, record, command.group, now)
+            case hm.JoinBridge():
+                if self.bridges is None:
+                    return hm.OutcomeFailed("bridges are not available")
+                return await self.bridges.join(uow, record, command.code, now)
+        return None
+
     async def _hung_up_while_pending(
         self, uow: UnitOfWork, record: CallRecord, menu: Menu, now: datetime
     ) -> None:
         """A caller who hangs up after confirming still gets the message sent."""
         state = load(record.state["conversation"], menu)
-        if state.stage is hm.Stage.PENDING and "reference" not in record.state:
+        needs_message = state.action in (Action.ALERT, Action.INCIDENT, Action.CONFERENCE)
+        if state.stage is hm.Stage.PENDING and needs_message and "reference" not in record.state:
             outcome = await self._execute_outcome(uow, record, state, now)
             record.state["conversation"] = dump(hm.decide(state, outcome, now).state)
 
     async def _execute_outcome(
         self, uow: UnitOfWork, record: CallRecord, state: hm.Conversation, now: datetime
-    ) -> hm.OutcomeStored | hm.OutcomeFailed:
-        assert state.group is not None
-        group = state.group.name
-        transcript = record.state.get("transcript") or TRANSCRIPT_PENDING
-        who = record.person or record.caller
+    ) -> Handed:
+        """Send the confirmed message on: incident, alert or bridge."""
+        assert state.group is not None and state.recording is not None
+        message = Message(
+            group=state.group.name,
+            who=record.person or record.caller,
+            caller=record.caller,
+            transcript=record.state.get("transcript") or TRANSCRIPT_PENDING,
+            recording=await self.links.link(uow, record, state.recording, now),
+        )
+        outcome: Handed
         try:
             if state.action is Action.INCIDENT:
-                severity = state.severity or 3
-                description = (
-                    f"Reported by phone by {who} ({record.caller}).\n"
-                    f"Transcript: {transcript}\nRecording: {state.recording}"
+                incident_id = await self.outcomes.incident(
+                    uow, record, message, state.severity or 3, now
                 )
-                incident, _ = await self.paging.create(
-                    uow,
-                    IncidentIn(
-                        title=f"Hotline call from {who}: {_snippet(transcript)}",
-                        description=description,
-                        severity=severity,
-                        group=group,
-                    ),
-                    now,
-                    External(Source.HOTLINE, record.call_sid, record.caller),
-                )
-                record.state["incident_id"] = incident.id
-                reference = str(incident.id)
+                record.state["incident_id"] = incident_id
+                outcome = hm.OutcomeStored(str(incident_id))
             elif state.action is Action.ALERT:
-                reference = await self._alert(uow, group, who, transcript, state, now)
+                outcome = hm.OutcomeStored(await self.outcomes.alert(uow, message, now))
+            elif state.action is Action.CONFERENCE and self.bridges is not None:
+                outcome = await self.bridges.open(uow, record, message, now)
             else:
-                return hm.OutcomeFailed("not available")
+                outcome = hm.OutcomeFailed("not available")
         except Invalid as error:
             log.warning("call-in %s outcome failed: %s", record.call_sid, error)
             return hm.OutcomeFailed(str(error))
-        record.state["reference"] = reference
-        record.state["late_transcript"] = "transcript" not in record.state
-        return hm.OutcomeStored(reference)
-
-    async def _alert(
-        self,
-        uow: UnitOfWork,
-        group: str,
-        who: str,
-        transcript: str,
-        state: hm.Conversation,
-        now: datetime,
-    ) -> str:
-        policy = EscalationPolicy(name=f"group {group}", tiers=(group,))
-        tiers = await snapshot_tiers(uow, policy, now)
-        targets = [t for tier in tiers for t in tier.targets]
-        body = f"Hotline alert for {group} from {who}: {transcript}. Recording: {state.recording}"
-        numbers = list(dict.fromkeys(n for t in targets for n in (t.sms or (t.phone,))))
-        for number in numbers:
-            uow.jobs.enqueue(
-                "send_sms",
-                {"to": number, "body": body[:1500]},
-                run_at=now,
-                deadline=now + NOTICE_DEADLINE,
-            )
-        emails = list(dict.fromkeys(t.email for t in targets if t.email))
-        if emails and self.config.email_enabled:
-            uow.jobs.enqueue(
-                "send_email",
-                {"to": emails, "subject": f"Hotline alert for {group}", "body": body},
-                run_at=now,
-                deadline=now + NOTICE_DEADLINE,
-            )
-        return f"alert to {len(numbers)} phone(s)"
-
-    async def _check_pin(self, uow: UnitOfWork, record: CallRecord, command: hm.VerifyPin) -> bool:
-        person: Person | None = None
-        if command.number is not None:
-            number = self._normalise(command.number)
-            person = await self._person_by_number(uow, number) if number else None
-            if person is not None and await self._allowed(uow, person):
-                record.person, record.caller = person.name, number or record.caller
-            else:
-                person = None
-        elif record.person is not None:
-            person = await uow.directory.get_person(record.person)
-        if person is None or not person.pin_hash:
-            return False
-        return verify_pin(person.pin_hash, command.pin)
-
-    def _normalise(self, raw: str) -> str | None:
-        if raw.strip().lower() in WITHHELD:
-            return None
-        try:
-            return phones.normalise(raw, self.config.region, field="From")
-        except Invalid:
-            return None
-
-    async def _authorise(
-        self, uow: UnitOfWork, caller: str | None
-    ) -> tuple[Person | None, hm.Access]:
-        config = self.config
-        if caller is None:
-            ask = config.withheld == "ask"
-            return None, hm.Access.NEEDS_NUMBER_AND_PIN if ask else hm.Access.REFUSED
-        person = await self._person_by_number(uow, caller)
-        if config.callers == "everyone":
-            if config.require_pin and person is not None and person.pin_hash:
-                return person, hm.Access.NEEDS_PIN
-            return person, hm.Access.AUTHORISED
-        if person is None or not await self._allowed(uow, person):
-            return person, hm.Access.REFUSED
-        if config.require_pin:
-            access = hm.Access.NEEDS_PIN if person.pin_hash else hm.Access.REFUSED
-            return person, access
-        return person, hm.Access.AUTHORISED
-
-    async def _allowed(self, uow: UnitOfWork, person: Person) -> bool:
-        if self.config.callers != "groups":
-            return True
-        groups = {g.name: g for g in await uow.directory.list_groups()}
-        rotations = {r.name: r for r in await uow.directory.list_rotations()}
-        return any(
-            _member(groups, rotations, name, person.name, set())
-            for name in self.config.caller_groups
-        )
-
-    @staticmethod
-    async def _person_by_number(uow: UnitOfWork, number: str) -> Person | None:
-        for person in await uow.directory.list_people():
-            if person.active and any(p.voice and p.number == number for p in person.phones):
-                return person
-        return None
+        if isinstance(outcome, hm.OutcomeStored):
+            record.state["reference"] = outcome.reference
+            record.state["late_transcript"] = "transcript" not in record.state
+            if self.forwarder is not None and state.action is not None:
+                await self.forwarder.forward(uow, state.action, message, state.severity, now)
+        return outcome
 
     async def _menu(self, uow: UnitOfWork, now: datetime) -> Menu:
         directory_groups = {g.name: g for g in await uow.directory.list_groups()}
@@ -374,26 +341,5 @@ class HotlineCalls:
             groups=groups,
             default_severity=self.config.default_severity,
             max_recording=self.config.max_recording,
+            phrases=self.config.phrases,
         )
-
-
-def _member(
-    groups: dict[str, Group], rotations: dict[str, Any], group: str, person: str, seen: set[str]
-) -> bool:
-    if group in seen or group not in groups:
-        return False
-    seen.add(group)
-    for m in groups[group].members:
-        if isinstance(m, PersonMember) and m.person == person:
-            return True
-        rotation = rotations.get(m.rotation) if isinstance(m, RotationMember) else None
-        if rotation is not None and person in rotation.participants:
-            return True
-        if isinstance(m, GroupMember) and _member(groups, rotations, m.group, person, seen):
-            return True
-    return False
-
-
-def _snippet(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

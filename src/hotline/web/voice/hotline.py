@@ -19,8 +19,9 @@ router = APIRouter(
 )
 
 BASE = "/voice/hotline"
+UNAVAILABLE = "Sorry, that is not available on this line. Goodbye."
 KEY_STEPS = {hm.Step.NUMBER, hm.Step.PIN, hm.Step.MENU, hm.Step.GROUP, hm.Step.SEVERITY}
-KEY_STEPS |= {hm.Step.CONFIRM}
+KEY_STEPS |= {hm.Step.CONFIRM, hm.Step.BRIDGE_CODE}
 
 
 def _calls(request: Request) -> HotlineCalls:
@@ -37,7 +38,7 @@ def _url(request: Request, step: hm.Step | str) -> str:
     return url_for(request, f"{BASE}/{step}")
 
 
-def _render(request: Request, reply: Reply) -> Response:
+def render(request: Request, reply: Reply) -> Response:
     out: list[v.Prompt] = []
     for prompt in reply.prompts:
         match prompt:
@@ -77,7 +78,7 @@ async def incoming(request: Request) -> Response:
     """The URL a phone number's "a call comes in" points at."""
     form = await _form(request)
     reply = await _calls(request).incoming(form.get("CallSid", ""), form.get("From", ""))
-    return _render(request, reply)
+    return render(request, reply)
 
 
 @router.post("/hotline/transcript")
@@ -99,15 +100,18 @@ async def step(step: str, request: Request) -> Response:
         return Response(status_code=404)
     digits = form.get("Digits", "")
     if digits == "hangup" or form.get("CallStatus") == "completed":
-        return _render(request, await calls.event(call_sid, hm.HungUp()))
+        return render(request, await calls.event(call_sid, hm.HungUp()))
+    if where in (hm.Step.LIVE_CALL, hm.Step.BRIDGE):
+        # Served by their own routers, mounted ahead of this one; never loop here.
+        return render(request, Reply((v.Say(UNAVAILABLE), v.Hangup())))
     if where is hm.Step.WAIT:
-        return _render(request, await calls.wait(call_sid))
+        return render(request, await calls.wait(call_sid))
     if where is hm.Step.RECORDING:
         url = form.get("RecordingUrl", "")
         seconds = float(form.get("RecordingDuration") or 0) if url else 0.0
         event: hm.Event = hm.Recorded(url, seconds, digits or None)
-        return _render(request, await calls.event(call_sid, event))
+        return render(request, await calls.event(call_sid, event))
     if where in KEY_STEPS:
         keys = digits.removesuffix("#")
-        return _render(request, await calls.event(call_sid, hm.Keys(keys)))
-    return _render(request, await calls.event(call_sid, hm.Timeout()))
+        return render(request, await calls.event(call_sid, hm.Keys(keys)))
+    return render(request, await calls.event(call_sid, hm.Timeout()))
