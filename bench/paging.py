@@ -46,37 +46,37 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
-import io
 import json
 import logging
 import math
 import os
-import pstats
-import socket
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
+from _common import (
+    DbProbe,
+    LogCounter,
+    LoopLag,
+    Server,
+    database,
+    percentile,
+    print_profile,
+    server,
+)
 
-    from hotline.bootstrap import Container
+if TYPE_CHECKING:
     from hotline.simulator import Simulator
 
-# The load generator runs this file in a child process with the standard library only;
-# Hotline, uvicorn, httpx, SQLAlchemy and psycopg are imported where the server side needs
-# them.
+# The load generator runs this file in a child process with the standard library only (and
+# bench/_common.py, which needs no more at import); Hotline, uvicorn, httpx, SQLAlchemy and
+# psycopg are imported where the server side needs them.
 
-POSTGRES_URL = os.environ.get(
-    "HOTLINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 API_TOKEN = "bench-token-0123456789abcdef"  # noqa: S105 (a throw-away server's token)
 HOTLINE_NUMBER = "+12025550100"
 AGENT1, AGENT2 = "+12025550111", "+12025550112"
@@ -86,21 +86,6 @@ RING_TIMEOUT = 5
 POLICY = "bench"
 WARM_UP = 3
 FINAL = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
-LAG_INTERVAL = 0.005
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def percentile(values: Sequence[float], fraction: float) -> float:
-    """Nearest-rank percentile (nan for no values)."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
 def epoch(iso: str) -> float:
@@ -202,168 +187,6 @@ async def run_client(
 
 
 # --- probes in the server process -----------------------------------------------------------
-
-
-class LogCounter(logging.Handler):
-    """Counts the server's warnings and errors (job retries, 500s) instead of printing."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: Counter[str] = Counter()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        error = record.exc_info[1] if record.exc_info else None
-        if error is not None:
-            message += f" ({type(error).__name__}: {str(error).splitlines()[0]})"
-        message = " ".join(message.split())
-        self.messages[f"{record.levelname} {record.name}: {message[:200]}"] += 1
-
-
-class LoopLag:
-    """How late a short timer fires on the server's event loop."""
-
-    def __init__(self) -> None:
-        self.samples: list[float] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            started = loop.time()
-            await asyncio.sleep(LAG_INTERVAL)
-            self.samples.append((loop.time() - started - LAG_INTERVAL) * 1000)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-
-class DbProbe:
-    """Counts transactions and statements, and times lock waits and open transactions.
-
-    Hotline's own "begin" listener runs first (on SQLite it issues ``BEGIN IMMEDIATE``,
-    which waits for the write lock), so a transaction is timed from when it holds it.
-    """
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        from sqlalchemy import event
-
-        self.transactions = 0
-        self.statements = 0
-        self.waits: list[float] = []
-        self.held: list[float] = []
-        self._asked: dict[int, float] = {}
-        self._begun: dict[int, float] = {}
-        sync = engine.sync_engine
-        event.listen(sync, "begin", self._begin)
-        event.listen(sync, "commit", self._end)
-        event.listen(sync, "rollback", self._end)
-        event.listen(sync, "before_cursor_execute", self._before)
-        event.listen(sync, "after_cursor_execute", self._after)
-
-    def reset(self) -> None:
-        self.transactions = self.statements = 0
-        self.waits.clear()
-        self.held.clear()
-
-    def _begin(self, conn: Any) -> None:
-        self.transactions += 1
-        self._begun[id(conn)] = time.perf_counter()
-
-    def _end(self, conn: Any) -> None:
-        begun = self._begun.pop(id(conn), None)
-        if begun is not None:
-            self.held.append((time.perf_counter() - begun) * 1000)
-
-    def _before(self, conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        self.statements += 1
-        if statement == "BEGIN IMMEDIATE":
-            self._asked[id(conn)] = time.perf_counter()
-
-    def _after(self, conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement == "BEGIN IMMEDIATE":
-            asked = self._asked.pop(id(conn), time.perf_counter())
-            self.waits.append((time.perf_counter() - asked) * 1000)
-
-
-# --- the server (this process) --------------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def database(kind: str) -> AsyncIterator[str]:
-    """A fresh, empty database URL: a SQLite file, or a PostgreSQL schema dropped after."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
-            yield f"sqlite:///{Path(tmp) / 'hotline.db'}"
-        return
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-@dataclass
-class Server:
-    container: Container
-    simulator: Simulator
-    port: int
-
-
-@contextlib.asynccontextmanager
-async def server(database_url: str) -> AsyncIterator[Server]:
-    """The real server under uvicorn on loopback, with its in-process simulator."""
-    import uvicorn
-
-    from hotline.adapters.db import migrate
-    from hotline.bootstrap import build
-    from hotline.settings import load_settings
-    from hotline.web.app import create_app
-
-    port = free_port()
-    settings = load_settings(
-        database_url=database_url,
-        api_token=API_TOKEN,
-        public_url=f"http://127.0.0.1:{port}",
-        simulator_time_scale=TIME_SCALE,
-        twilio_phone_number=HOTLINE_NUMBER,
-    )
-    container = build(settings)
-    await migrate.upgrade(container.engine)
-    config = uvicorn.Config(
-        create_app(container=container),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        log_config=None,  # uvicorn's errors go to the bench's LogCounter
-        access_log=False,
-        backlog=4096,
-        timeout_graceful_shutdown=5,
-    )
-    uv = uvicorn.Server(config)
-    task = asyncio.create_task(uv.serve())
-    try:
-        while not uv.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-        assert container.simulator is not None
-        yield Server(container, container.simulator, port)
-    finally:
-        uv.should_exit = True
-        await task
-        await container.close()
 
 
 async def directory(s: Server) -> None:
@@ -511,7 +334,12 @@ async def measure(kind: str, size: int, deadline: float, profile: Path | None) -
         logger.propagate = False
     try:
         async with database(kind) as url:
-            async with server(url) as s:
+            async with server(
+                url,
+                api_token=API_TOKEN,
+                simulator_time_scale=TIME_SCALE,
+                twilio_phone_number=HOTLINE_NUMBER,
+            ) as s:
                 probe = DbProbe(s.container.engine)
                 await directory(s)
                 await warm_up(s)
@@ -606,15 +434,6 @@ async def analyse(
     if rows and ends:
         run.wall = max(ends) - min(r[0] for r in rows)
     run.errors = +run.errors  # drop zero counts
-
-
-def print_profile(profiler: cProfile.Profile, path: Path) -> None:
-    profiler.dump_stats(path)
-    out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(20)
-    print(f"cProfile of the server process, top 20 by own time (all of it in {path}):")
-    print(out.getvalue().split("\n", 6)[-1].rstrip())
-    print()
 
 
 def ms(value: float, deadline: float) -> str:
