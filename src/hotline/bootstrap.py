@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import importlib.util
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -11,24 +14,42 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hotline.adapters.bitly import BitlyShortener
 from hotline.adapters.clock import SystemClock
 from hotline.adapters.db import migrate
+from hotline.adapters.db.accounts_repo import SqlAccountStore
 from hotline.adapters.db.engine import READ_ONLY, create_engine
 from hotline.adapters.db.jobs_repo import SqlJobStore
 from hotline.adapters.db.uow import SqlUnitOfWork, session_factory
+from hotline.adapters.links import RecordingLinks as SignedLinks
 from hotline.adapters.servicenow import ServiceNowTickets
 from hotline.adapters.smtp import SmtpMailer
+from hotline.adapters.transcription.local import PocketSphinxTranscriber
 from hotline.adapters.twilio.carrier import TwilioCarrier, make_client
-from hotline.domain.hotline_config import Action
+from hotline.adapters.xmatters import XMattersTrigger
+from hotline.domain.bridge import BridgePhrases
+from hotline.domain.hotline_config import Action, Phrases
+from hotline.domain.hunt import Limits
+from hotline.domain.phrasebook import with_overrides
 from hotline.jobs.worker import Worker
-from hotline.ports import Carrier, Clock, Mailer, Tickets
+from hotline.ports import Carrier, Clock, Job, Mailer, Tickets
+from hotline.services.accounts import AccountsService
+from hotline.services.bridge_calls import BridgeCalls
+from hotline.services.bridges import BridgeConfig, Bridges
 from hotline.services.callin_config import HotlineConfig
+from hotline.services.callin_outcomes import Outcomes
 from hotline.services.directory import DirectoryService
 from hotline.services.hotline_calls import HotlineCalls
+from hotline.services.live_call_legs import LiveCallLegs
+from hotline.services.live_calls import LiveCallConfig, LiveCalls
 from hotline.services.page_calls import PageCalls
 from hotline.services.page_jobs import PageJobs
 from hotline.services.paging import PagingConfig, PagingService
-from hotline.settings import DEMO_PHONE_NUMBER, Settings
+from hotline.services.recording_jobs import KINDS as RECORDING_JOBS
+from hotline.services.recording_jobs import RecordingJobs
+from hotline.services.recordings import Recordings
+from hotline.services.xmatters_forward import XMattersForwarder
+from hotline.settings import DEMO_PHONE_NUMBER, Settings, SettingsError
 
 if TYPE_CHECKING:
     from hotline.simulator import Simulator
@@ -83,6 +104,12 @@ class Container:
     job_store: SqlJobStore
     simulator: Simulator | None = None
     run_worker: bool = True
+    bridges: Bridges = field(kw_only=True)
+    bridge_calls: BridgeCalls = field(kw_only=True)
+    accounts: AccountsService = field(kw_only=True)  # dashboard users
+    live_calls: LiveCalls = field(kw_only=True)  # talk to a group's on-call person now
+    live_call_legs: LiveCallLegs = field(kw_only=True)
+    recordings: Recordings = field(kw_only=True)  # kept call-in recordings, signed links
 
     @property
     def webhook_tokens(self) -> list[str]:
@@ -156,12 +183,51 @@ def build(settings: Settings, clock: Clock | None = None) -> Container:
         ),
     )
     page_calls = PageCalls(paging)
-    hotline_calls = HotlineCalls(paging, _hotline_config(settings))
+    xmatters = _xmatters(settings, http)
+    hotline_config = _hotline_config(settings)
+    bridges = Bridges(paging, Outcomes(paging, hotline_config), _bridge_config(settings, account))
+    bridge_calls = BridgeCalls(bridges, carrier)
+    live_calls = LiveCalls(paging, _live_call_config(settings))
+    live_call_legs = LiveCallLegs(live_calls, carrier)
+    transcriber = _transcriber(settings)
+    recordings = Recordings(
+        paging,
+        carrier,
+        _recording_links(settings, account),
+        local_transcription=transcriber is not None,
+    )
+    hotline_calls = HotlineCalls(
+        paging,
+        hotline_config,
+        forwarder=xmatters,
+        bridges=bridges,
+        live_calls=live_calls,
+        links=recordings,
+    )
     page_jobs = PageJobs(page_calls, carrier, _tickets(settings, http), _mailer(settings))
     job_store = SqlJobStore(sessions)
-    worker = Worker(
-        job_store, page_jobs.handlers(), clock, on_dead=page_jobs.on_dead, lease=JOB_LEASE
+    handlers = {**page_jobs.handlers(), **(xmatters.handlers() if xmatters else {})}
+    handlers |= bridge_calls.handlers()
+    handlers |= live_call_legs.handlers()
+    recording_jobs = RecordingJobs(
+        recordings,
+        hotline_calls,
+        public_url=settings.public_url,
+        transcriber=transcriber,
+        shortener=_shortener(settings, http),
+        send_sms=handlers["send_sms"],
     )
+    handlers |= recording_jobs.handlers()  # after page_jobs': may wrap send_sms
+
+    async def on_dead(job: Job, error: str) -> None:
+        if job.kind in live_call_legs.handlers():
+            await live_call_legs.on_dead(job, error)
+        elif job.kind in RECORDING_JOBS:
+            await recording_jobs.on_dead(job, error)
+        else:
+            await page_jobs.on_dead(job, error)
+
+    worker = Worker(job_store, handlers, clock, on_dead=on_dead, lease=JOB_LEASE)
     wake.append(worker)
     simulator = None
     if settings.in_process_simulator:
@@ -189,6 +255,68 @@ def build(settings: Settings, clock: Clock | None = None) -> Container:
         worker=worker,
         job_store=job_store,
         simulator=simulator,
+        bridges=bridges,
+        bridge_calls=bridge_calls,
+        accounts=AccountsService(SqlAccountStore(sessions), clock),
+        live_calls=live_calls,
+        live_call_legs=live_call_legs,
+        recordings=recordings,
+    )
+
+
+def _recording_links(settings: Settings, account: CarrierAccount) -> SignedLinks:
+    """Signed recording links. Without a configured key, one derived from the carrier's
+    auth token: every replica shares that token, and it never leaves this process."""
+    configured = settings.recording_link_secret
+    if configured is not None:
+        key = configured.get_secret_value().encode()
+    else:
+        label = b"hotline recording links"
+        key = hmac.new(account.auth_token.encode(), label, hashlib.sha256).digest()
+    ttl = timedelta(days=settings.recording_link_days)
+    return SignedLinks(key, settings.public_url, ttl)
+
+
+def _transcriber(settings: Settings) -> PocketSphinxTranscriber | None:
+    """The local engine when ``HOTLINE_TRANSCRIBER=local`` (else the carrier transcribes)."""
+    if settings.hotline_transcriber != "local":
+        return None
+    if importlib.util.find_spec("pocketsphinx") is None:
+        raise SettingsError(
+            "HOTLINE_TRANSCRIBER=local needs the transcription extra: "
+            "pip install 'hotline[transcription]'"
+        )
+    return PocketSphinxTranscriber()
+
+
+def _shortener(settings: Settings, http: httpx.AsyncClient) -> BitlyShortener | None:
+    token = settings.bitly_token
+    if token is None:
+        return None
+    return BitlyShortener(token.get_secret_value(), http, api_url=settings.bitly_api_url)
+
+
+def _live_call_config(settings: Settings) -> LiveCallConfig:
+    return LiveCallConfig(
+        limits=Limits(
+            max_people=settings.live_call_max_people,
+            ring_timeout=settings.live_call_ring_timeout,
+            check_timeout=settings.live_call_check_timeout,
+            max_duration=settings.live_call_max_duration,
+        ),
+        email_enabled=settings.smtp_host is not None,
+    )
+
+
+def _bridge_config(settings: Settings, account: CarrierAccount) -> BridgeConfig:
+    return BridgeConfig(
+        public_url=settings.public_url,
+        from_number=account.phone_number,
+        join_wait=timedelta(seconds=settings.bridge_join_wait),
+        lifetime=timedelta(minutes=settings.bridge_lifetime),
+        ring_timeout=settings.bridge_ring_timeout,
+        hold_audio=settings.hold_audio_url,
+        phrases=with_overrides(BridgePhrases(), settings.bridge_phrases),
     )
 
 
@@ -199,6 +327,9 @@ def _hotline_config(settings: Settings) -> HotlineConfig:
         caller_groups=tuple(settings.hotline_caller_groups),
         require_pin=settings.hotline_require_pin,
         withheld=settings.hotline_withheld_callers,
+        require_stir_shaken=settings.hotline_require_stir_shaken,
+        rate_limit=settings.hotline_caller_rate_limit,
+        rate_window=timedelta(seconds=settings.hotline_caller_rate_window),
         actions=tuple(Action(a) for a in settings.hotline_actions),
         groups=tuple(settings.hotline_groups),
         default_severity=settings.hotline_default_severity,
@@ -207,7 +338,17 @@ def _hotline_config(settings: Settings) -> HotlineConfig:
         wait_mode=settings.wait_mode,
         wait_phrases=tuple(settings.wait_phrases),
         email_enabled=settings.smtp_host is not None,
+        carrier_transcription=settings.hotline_transcriber == "carrier",
+        phrases=with_overrides(Phrases(), settings.hotline_phrases),
     )
+
+
+def _xmatters(settings: Settings, http: httpx.AsyncClient) -> XMattersForwarder | None:
+    """Call-in events also go to xMatters when its inbound trigger is configured."""
+    url = settings.xmatters_trigger_url
+    if url is None:
+        return None
+    return XMattersForwarder(XMattersTrigger(url.get_secret_value(), http))
 
 
 def _tickets(settings: Settings, http: httpx.AsyncClient) -> Tickets | None:

@@ -32,6 +32,7 @@ directory_app = typer.Typer(
     help="People, groups, rotations, absences, policies.", no_args_is_help=True
 )
 incident_app = typer.Typer(help="Incidents.", no_args_is_help=True)
+user_app = typer.Typer(help="Web dashboard accounts.", no_args_is_help=True)
 twilio_app = typer.Typer(
     help="Carrier account set-up (real Twilio or a simulator).", no_args_is_help=True
 )
@@ -39,6 +40,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(directory_app, name="directory")
 app.add_typer(twilio_app, name="twilio")
 app.add_typer(incident_app, name="incident")
+app.add_typer(user_app, name="user")
 app.add_typer(simulator_cli.app, name="simulator")
 
 
@@ -211,6 +213,48 @@ def incident_create(
     incident_id, status, created = run(work)
     verb = "created" if created else "already open (duplicate), nobody paged again:"
     typer.echo(f"incident {incident_id} {verb} status {status}")
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    admin: Annotated[
+        bool, typer.Option("--admin", help="Role admin (same as --role admin).")
+    ] = False,
+    role: Annotated[str, typer.Option(help="admin, responder or viewer.")] = "responder",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    update: Annotated[
+        bool, typer.Option("--update", help="If the user exists, set its password and role.")
+    ] = False,
+) -> None:
+    """Create a dashboard account (the password is prompted for, never an argument)."""
+    from hotline.services.accounts import Role
+
+    try:
+        chosen = Role.ADMIN if admin else Role(role)
+    except ValueError:
+        fail("--role: admin, responder or viewer")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    async def work(c: Container) -> str:
+        from hotline.domain.errors import Conflict
+
+        try:
+            account = await c.accounts.create(username, password, chosen)
+            return f"created {account.role} {account.username}"
+        except Conflict:
+            if not update:
+                raise
+        await c.accounts.set_password(username, password)
+        account = await c.accounts.set_role(username, chosen)
+        return f"updated {account.role} {account.username}"
+
+    typer.echo(run(work))
 
 
 @twilio_app.command("configure-number")

@@ -6,12 +6,14 @@ Adapters implement them (``hotline.adapters``); fakes for tests live next to the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, Self
 
+from hotline.domain.bridge import Bridge
 from hotline.domain.directory import Absence, Directory, EscalationPolicy, Group, Person, Rotation
+from hotline.domain.hunt import Hunt
 from hotline.domain.incident import Attempt, Incident, TimelineEvent
 from hotline.domain.incidents import IncidentStatus, Source
 from hotline.domain.voice import CallStatus
@@ -41,6 +43,10 @@ class DirectoryRepository(Protocol):
 
     async def list_people(self) -> list[Person]: ...
     async def get_person(self, name: str) -> Person | None: ...
+    async def people_with_voice_number(self, number: str) -> list[Person]:
+        """Everyone (active or not) with ``number`` among their voice numbers, by name."""
+        ...
+
     async def save_person(self, person: Person, previous: str | None = None) -> Saved: ...
     async def delete_person(self, name: str) -> None: ...
     async def person_references(self, name: str) -> list[str]: ...
@@ -100,6 +106,10 @@ class JobQueue(Protocol):
     ) -> None:
         """Add a job; it becomes visible to workers when the transaction commits. Jobs
         sharing an ``ordering_key`` run one at a time, in the order they were enqueued."""
+        ...
+
+    async def status_of(self, incident_id: int) -> list[tuple[str, str, int, str | None]]:
+        """``(kind, status, tries, last_error)`` of an incident's jobs, oldest first."""
         ...
 
 
@@ -167,6 +177,88 @@ class ConversationRepository(Protocol):
         """Write back a conversation read in this unit of work (optimistic version check)."""
         ...
 
+    async def recent(self, limit: int = 50) -> list[CallRecord]:
+        """The latest conversations, newest first."""
+        ...
+
+    async def count_from(self, caller: str, since: datetime) -> int:
+        """How many conversations ``caller`` (a number, or "withheld") started at or after
+        ``since``: the per-caller rate limit, shared by every replica through the database."""
+        ...
+
+
+class BridgeRepository(Protocol):
+    """Conference bridges, inside a unit of work."""
+
+    async def get(self, bridge_id: int, *, for_update: bool = False) -> Bridge | None: ...
+
+    async def open_with_code(self, code: str, *, for_update: bool = False) -> Bridge | None:
+        """The open bridge with ``code`` (at most one exists)."""
+        ...
+
+    async def hosted_by(self, call_sid: str, *, for_update: bool = False) -> Bridge | None:
+        """The latest bridge opened by the call ``call_sid``."""
+        ...
+
+    async def recent(self, limit: int = 100) -> list[Bridge]: ...
+
+    async def add(self, bridge: Bridge) -> None:
+        """Store a new bridge and set its id; an open bridge with the same code raises
+        ``Conflict``."""
+        ...
+
+    async def save(self, bridge: Bridge) -> None:
+        """Write back a bridge read in this unit of work (optimistic version check)."""
+        ...
+
+
+@dataclass(slots=True)
+class LiveCallRecord:
+    """One live-call hunt as stored: the pure :class:`Hunt` plus the shell's own fields.
+
+    ``token`` is the opaque id in callback URLs; ``call_sid`` is the caller's call;
+    ``leg_calls`` maps a leg number to the carrier's id of that call, once placed;
+    ``leg_placing`` to when the carrier was asked for it (a crash may leave no id).
+    """
+
+    token: str
+    call_sid: str
+    caller: str
+    caller_name: str | None
+    hunt: Hunt
+    created_at: datetime
+    updated_at: datetime
+    leg_calls: dict[int, str] = field(default_factory=dict)
+    leg_placing: dict[int, datetime] = field(default_factory=dict)  # asked the carrier at
+    incident_id: int | None = None
+    id: int | None = None
+
+
+class LiveCallRepository(Protocol):
+    """Live-call hunts, inside the caller's unit of work."""
+
+    async def get(self, hunt_id: int) -> LiveCallRecord | None: ...
+
+    async def by_token(self, token: str, *, for_update: bool = False) -> LiveCallRecord | None:
+        """The hunt ``token`` names; ``for_update`` locks it for this transaction."""
+        ...
+
+    async def latest_for_call(
+        self, call_sid: str, *, for_update: bool = False
+    ) -> LiveCallRecord | None:
+        """The newest hunt started by the caller's call ``call_sid``."""
+        ...
+
+    async def recent(self, limit: int = 100) -> list[LiveCallRecord]: ...
+
+    async def add(self, record: LiveCallRecord) -> None:
+        """Store a new hunt and set its id."""
+        ...
+
+    async def save(self, record: LiveCallRecord) -> None:
+        """Write back a hunt read in this unit of work (optimistic version check)."""
+        ...
+
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self, read_only: bool = False) -> UnitOfWork:
@@ -185,6 +277,12 @@ class UnitOfWork(Protocol):
     def jobs(self) -> JobQueue: ...
     @property
     def conversations(self) -> ConversationRepository: ...
+    @property
+    def bridges(self) -> BridgeRepository: ...
+    @property
+    def live_calls(self) -> LiveCallRepository: ...
+    @property
+    def recordings(self) -> RecordingRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None: ...
@@ -269,6 +367,14 @@ class Carrier(Protocol):
         invalid or non-mobile ``to``, an empty or too long body, bad credentials."""
         ...
 
+    async def fetch_recording(self, recording_url: str) -> RecordingAudio:
+        """The audio (WAV) of the recording the carrier announced at ``recording_url``,
+        downloaded with the account's credentials from the carrier's own API (only the
+        recording id is taken from the URL). Retryable: network, 429, 5xx, and 404 (a
+        recording may not be downloadable yet right after it ends). Permanent: a URL that
+        names no recording, bad credentials, a file too large."""
+        ...
+
 
 # --- ticketing (ServiceNow) and e-mail --------------------------------------------------
 
@@ -346,4 +452,51 @@ class Transcriber(Protocol):
 class Shortener(Protocol):
     async def shorten(self, url: str) -> str:
         """A short URL for ``url``; on any failure, ``url`` itself (never raises)."""
+        ...
+
+
+class LinkSigner(Protocol):
+    """Makes and checks signed, expiring links to recordings (``hotline.adapters.links``)."""
+
+    def url_for(self, recording_id: str, now: datetime) -> str: ...
+    def verify(self, recording_id: str, expires: str, sig: str, now: datetime) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingAudio:
+    data: bytes
+    content_type: str
+
+
+@dataclass(slots=True)
+class StoredRecording:
+    """A call-in recording Hotline keeps. ``id`` is the opaque name in its signed link;
+    ``carrier_url`` is where the carrier has it (never handed out); ``audio`` is None until
+    the download job has stored it (and when loaded without it)."""
+
+    id: str
+    call_sid: str
+    carrier_url: str
+    created_at: datetime
+    audio: RecordingAudio | None = None
+    stored_at: datetime | None = None
+
+
+class RecordingRepository(Protocol):
+    """Kept recordings, inside the caller's unit of work."""
+
+    async def get(self, recording_id: str, *, with_audio: bool = False) -> StoredRecording | None:
+        """The recording ``recording_id``; its audio only when ``with_audio``."""
+        ...
+
+    async def for_call(self, call_sid: str, carrier_url: str) -> StoredRecording | None:
+        """The recording kept for ``carrier_url`` of the call ``call_sid`` (without audio)."""
+        ...
+
+    async def add(self, recording: StoredRecording) -> None:
+        """Store a new recording; the same ``id`` or (call, carrier URL) twice: ``Conflict``."""
+        ...
+
+    async def store_audio(self, recording_id: str, audio: RecordingAudio, now: datetime) -> None:
+        """Keep the downloaded audio of ``recording_id`` (replacing any earlier copy)."""
         ...

@@ -22,11 +22,17 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from hotline.domain.bridge import BridgePhrases
+from hotline.domain.errors import Invalid
+from hotline.domain.hotline_config import Phrases
+from hotline.domain.phrasebook import with_overrides
 
 CONFIG_ENV = "HOTLINE_CONFIG"
 TWILIO_API_DEFAULT = "https://api.twilio.com"
@@ -34,7 +40,7 @@ SIMULATOR_MOUNT = "/simulator"
 DEMO_PHONE_NUMBER = "+12025550100"
 
 
-HotlineAction = Literal["alert", "incident"]  # this slice; conference and live call follow
+HotlineAction = Literal["alert", "conference", "incident", "live-call", "join-bridge"]
 
 
 class SettingsError(Exception):
@@ -132,6 +138,18 @@ class Settings(BaseSettings):
     hotline_withheld_callers: Literal["refuse", "ask"] = Field(
         "refuse", validation_alias="HOTLINE_WITHHELD_CALLERS"
     )
+    hotline_require_stir_shaken: bool = Field(False, validation_alias="HOTLINE_REQUIRE_STIR_SHAKEN")
+    hotline_caller_rate_limit: int = Field(
+        10, ge=0, le=10_000, validation_alias="HOTLINE_CALLER_RATE_LIMIT"
+    )
+    hotline_caller_rate_window: int = Field(
+        600, ge=1, le=86_400, validation_alias="HOTLINE_CALLER_RATE_WINDOW"
+    )
+    # Every sentence of the call-in line and of conference bridges (YAML only; see README).
+    hotline_phrases: dict[str, Any] = Field(
+        default_factory=dict, validation_alias="hotline_phrases"
+    )
+    bridge_phrases: dict[str, str] = Field(default_factory=dict, validation_alias="bridge_phrases")
     hotline_actions: list[HotlineAction] = Field(
         default_factory=lambda: list[HotlineAction](["alert", "incident"]),
         min_length=1,
@@ -145,6 +163,17 @@ class Settings(BaseSettings):
     )
     hotline_max_recording: int = Field(90, ge=5, le=600, validation_alias="HOTLINE_MAX_RECORDING")
     transcript_wait: int = Field(45, ge=0, le=600, validation_alias="HOTLINE_TRANSCRIPT_WAIT")
+    # Conference bridges: how long the caller waits for a first joiner before the group is
+    # sent the code, how long a bridge stays open, how long an invitation rings.
+    bridge_join_wait: int = Field(120, ge=10, le=3600, validation_alias="HOTLINE_BRIDGE_JOIN_WAIT")
+    bridge_lifetime: int = Field(
+        240, ge=5, le=24 * 60, validation_alias="HOTLINE_BRIDGE_LIFETIME_MINUTES"
+    )
+    bridge_ring_timeout: int = Field(
+        30, ge=5, le=120, validation_alias="HOTLINE_BRIDGE_RING_TIMEOUT"
+    )
+    # Hold audio played to waiting callers; empty: Hotline's own (/voice/hold.wav).
+    hold_audio_url: str = Field("", validation_alias="HOTLINE_HOLD_AUDIO_URL")
     wait_mode: Literal["joke", "phrase", "static"] = Field(
         "static", validation_alias="HOTLINE_WAIT_MODE"
     )
@@ -152,6 +181,21 @@ class Settings(BaseSettings):
         default_factory=lambda: ["Still working on your message. Thank you for holding."],
         min_length=1,
         validation_alias="wait_phrases",
+    )
+    # Live call (talk to a group's on-call person now): how many people are tried, ring and
+    # "press any key" times, and the bound on the whole hunt (seconds). The caller holds to
+    # HOTLINE_HOLD_AUDIO_URL.
+    live_call_max_people: int = Field(
+        3, ge=1, le=20, validation_alias="HOTLINE_LIVE_CALL_MAX_PEOPLE"
+    )
+    live_call_ring_timeout: int = Field(
+        60, ge=5, le=600, validation_alias="HOTLINE_LIVE_CALL_RING_TIMEOUT"
+    )
+    live_call_check_timeout: int = Field(
+        15, ge=3, le=60, validation_alias="HOTLINE_LIVE_CALL_CHECK_TIMEOUT"
+    )
+    live_call_max_duration: int = Field(
+        300, ge=30, le=3600, validation_alias="HOTLINE_LIVE_CALL_MAX_DURATION"
     )
     servicenow_policies: dict[str, str] = Field(
         default_factory=dict, validation_alias="servicenow_policies"
@@ -169,6 +213,30 @@ class Settings(BaseSettings):
     servicenow_password: SecretStr | None = Field(None, validation_alias="SERVICENOW_PASSWORD")
     servicenow_webhook_secret: SecretStr | None = Field(
         None, validation_alias="SERVICENOW_WEBHOOK_SECRET"
+    )
+    # The URL of an xMatters inbound trigger; it carries the trigger's apiKey, so it is a secret.
+    xmatters_trigger_url: SecretStr | None = Field(None, validation_alias="XMATTERS_TRIGGER_URL")
+    # Web dashboard: the key signing session cookies (unset: a random key generated once and
+    # kept in the database, shared by every replica) and how long a login lasts.
+    session_secret: SecretStr | None = Field(None, validation_alias="HOTLINE_SESSION_SECRET")
+    session_hours: float = Field(12, gt=0, le=24 * 30, validation_alias="HOTLINE_SESSION_HOURS")
+    # Mark cookies Secure; default: when HOTLINE_PUBLIC_URL is https.
+    cookie_secure: bool | None = Field(None, validation_alias="HOTLINE_COOKIE_SECURE")
+    # Call-in recordings: who transcribes them (the carrier, or Hotline itself with the
+    # optional pocketsphinx engine), how long their signed links last, the key signing those
+    # links (unset: derived from TWILIO_AUTH_TOKEN), and Bitly for short links in SMS.
+    hotline_transcriber: Literal["carrier", "local"] = Field(
+        "carrier", validation_alias="HOTLINE_TRANSCRIBER"
+    )
+    recording_link_days: float = Field(
+        7, gt=0, le=366, validation_alias="HOTLINE_RECORDING_LINK_DAYS"
+    )
+    recording_link_secret: SecretStr | None = Field(
+        None, validation_alias="HOTLINE_RECORDING_LINK_SECRET"
+    )
+    bitly_token: SecretStr | None = Field(None, validation_alias="BITLY_TOKEN")
+    bitly_api_url: str = Field(
+        "https://api-ssl.bitly.com/v4/shorten", validation_alias="BITLY_API_URL"
     )
 
     @classmethod
@@ -195,6 +263,16 @@ class Settings(BaseSettings):
         if parts.username or parts.password:
             raise ValueError("must not contain credentials")
         return value.rstrip("/")
+
+    @field_validator("xmatters_trigger_url")
+    @classmethod
+    def _trigger_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.get_secret_value())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http:// or https:// URL")
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -234,6 +312,38 @@ class Settings(BaseSettings):
     def _strong(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters long")
+        return value
+
+    @field_validator("recording_link_secret")
+    @classmethod
+    def _link_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters long")
+        return value
+
+    @field_validator("bitly_api_url")
+    @classmethod
+    def _bitly_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.password:
+            raise ValueError("must be an http:// or https:// URL without credentials")
+        return value
+
+    @field_validator("session_secret")
+    @classmethod
+    def _session_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters long")
+        return value
+
+    @field_validator("hotline_phrases", "bridge_phrases")
+    @classmethod
+    def _phrases(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        base = Phrases() if info.field_name == "hotline_phrases" else BridgePhrases()
+        try:
+            with_overrides(base, value)
+        except Invalid as error:
+            raise ValueError(str(error)) from None
         return value
 
     @field_validator("hotline_actions", "hotline_groups", "hotline_caller_groups")

@@ -6,6 +6,7 @@ import asyncio
 
 from hotline.simulator import PhoneScript
 from tests.scenario.conftest import HOTLINE_NUMBER, Hotline
+from tests.scenario.recording_links import get, link_in
 
 CALLER, STRANGER = "+12025550131", "+12025550199"
 AGENT1, AGENT2, NETOPS = "+12025550111", "+12025550112", "+12025550141"
@@ -58,7 +59,8 @@ async def test_known_caller_opens_an_incident_and_the_group_is_paged(hotline: Ho
     assert incident["severity"] == 2
     assert "The payroll database is down" in incident["description"]
     assert "Carol Caller" in incident["description"]
-    assert "Recordings/" in incident["description"]
+    listened = await get(link_in(incident["description"]))  # Hotline's own signed link
+    assert listened.status_code == 200 and listened.content[:4] == b"RIFF"
     assert incident["status"] == "accepted"
     assert incident["assignee"] == "Agent One"
 

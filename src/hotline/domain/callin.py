@@ -22,11 +22,15 @@ class Access(StrEnum):
     NEEDS_PIN = "needs-pin"
     NEEDS_NUMBER_AND_PIN = "needs-number-and-pin"
     REFUSED = "refused"
+    UNATTESTED = "unattested"  # the STIR/SHAKEN gate is on and the call lacks A/B attestation
+    RATE_LIMITED = "rate-limited"  # this caller made too many calls in the window
 
 
 class Refusal(StrEnum):
     NOT_AUTHORISED = "not-authorised"
     WRONG_PIN = "wrong-pin"
+    UNATTESTED = "unattested-caller-id"
+    RATE_LIMITED = "rate-limited"
 
 
 class Stage(StrEnum):

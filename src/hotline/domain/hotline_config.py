@@ -91,6 +91,10 @@ def _join_bridge() -> ActionPhrases:
 class Phrases:
     # authorisation
     refused: str = "Sorry, this line cannot take your call. Please ask your Hotline administrator."
+    rate_limited: str = (
+        "Sorry, this line has had too many calls from your number just now. "
+        "Please try again in a few minutes, or reach your on-call team another way."
+    )
     ask_number: str = "Your number is hidden. Key in your phone number, then the hash key."
     ask_pin: str = "Key in your PIN, then the hash key."
     pin_wrong: str = "That PIN did not work. Please try again."

@@ -178,8 +178,13 @@ def _keys(event: Event) -> str:
 def _begin(state: Conversation, event: Event) -> Decision:
     assert isinstance(event, Begin)
     state = replace(state, access=event.access)
+    p = state.menu.phrases
     if event.access is Access.REFUSED:
-        return _end(state, state.menu.phrases.refused, (Refused(Refusal.NOT_AUTHORISED),))
+        return _end(state, p.refused, (Refused(Refusal.NOT_AUTHORISED),))
+    if event.access is Access.UNATTESTED:
+        return _end(state, p.refused, (Refused(Refusal.UNATTESTED),))
+    if event.access is Access.RATE_LIMITED:
+        return _end(state, p.rate_limited, (Refused(Refusal.RATE_LIMITED),))
     if event.access is Access.NEEDS_PIN:
         return _enter(state, Stage.PIN)
     if event.access is Access.NEEDS_NUMBER_AND_PIN:
@@ -335,9 +340,14 @@ def _confirm_keys(state: Conversation, event: Event) -> Decision:
 
 
 def _issue(state: Conversation, *said: Prompt) -> Decision:
-    """Issue the outcome command and hold until the shell has stored it."""
-    pending = Say(state.menu.phrases.pending)
-    return _enter(state, Stage.PENDING, *said, pending, commands=(_outcome(state),))
+    """Issue the outcome command and hold until the shell has stored it. Joining a bridge
+    and starting a live call are answered within the same webhook, so the caller is not
+    put on hold for them."""
+    if state.action in (Action.JOIN_BRIDGE, Action.LIVE_CALL):
+        pending = replace(state, stage=Stage.PENDING, retries=0)
+        return Decision(pending, (_outcome(state),), said)
+    hold = Say(state.menu.phrases.pending)
+    return _enter(state, Stage.PENDING, *said, hold, commands=(_outcome(state),))
 
 
 def _outcome(state: Conversation) -> Outcome:

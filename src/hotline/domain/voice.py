@@ -88,6 +88,11 @@ class Hangup:
 
 
 @dataclass(frozen=True, slots=True)
+class Leave:
+    """Leave the queue (only in a queue's hold TwiML): the caller goes on after ``Enqueue``."""
+
+
+@dataclass(frozen=True, slots=True)
 class DialNumber:
     """Call ``number`` and bridge; ``screen_url`` runs on the callee before bridging."""
 
@@ -106,6 +111,8 @@ class DialConference:
     end_on_exit: bool = False
     wait_url: str | None = None
     beep: bool = True
+    status_callback: str | None = None  # receives ``status_events`` (start end join leave)
+    status_events: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +137,7 @@ Prompt = (
     | Record
     | Redirect
     | Hangup
+    | Leave
     | DialNumber
     | DialConference
     | Enqueue

@@ -1,12 +1,15 @@
-"""Who may use the call-in hotline: caller ID normalisation, directory match, group
-membership and PIN checks.
+"""Who may use the call-in hotline: caller ID normalisation, the STIR/SHAKEN gate, the
+per-caller rate limit, directory match, group membership and PIN checks.
 
 The verdict is an :class:`~hotline.domain.hotline_menu.Access`; the conversation machine
-decides what the caller hears.
+decides what the caller hears. Gate refusals are logged here with the reason; the caller's
+number is logged, never their PIN.
 """
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
 from typing import Any
 
 from hotline.domain import hotline_menu as hm
@@ -17,7 +20,19 @@ from hotline.services import phones
 from hotline.services.callin_config import HotlineConfig
 from hotline.services.pins import verify_pin
 
+log = logging.getLogger("hotline.callin")
+
 WITHHELD = frozenset({"", "anonymous", "restricted", "unknown", "private", "+266696687"})
+WITHHELD_KEY = "withheld"  # withheld callers share one rate-limit count under this name
+# Full attestation (A: the carrier knows the caller and their right to the number) or partial
+# (B: the carrier knows the caller, not the number). C, failed validation, no validation or
+# no StirVerstat at all do not pass the gate.
+ATTESTED = frozenset({"tn-validation-passed-a", "tn-validation-passed-b"})
+
+
+def attested(verstat: str | None) -> bool:
+    """True if Twilio's ``StirVerstat`` says the caller ID was signed with attestation A or B."""
+    return verstat is not None and verstat.strip().lower() in ATTESTED
 
 
 class CallerAuth:
@@ -34,9 +49,39 @@ class CallerAuth:
             return None
 
     async def authorise(
-        self, uow: UnitOfWork, caller: str | None
+        self,
+        uow: UnitOfWork,
+        caller: str | None,
+        *,
+        now: datetime,
+        verstat: str | None = None,
     ) -> tuple[Person | None, hm.Access]:
+        """The verdict for a new call from ``caller`` (E.164, or None when withheld).
+
+        The gates come first: without STIR/SHAKEN attestation A or B (``verstat``, when
+        :attr:`HotlineConfig.require_stir_shaken`) or over the per-caller rate limit (counted
+        from the stored conversations, so every replica sees the same count) the call is
+        refused whoever the caller is. Call this before storing the new conversation.
+        """
         config = self.config
+        key = caller or WITHHELD_KEY
+        if config.require_stir_shaken and not attested(verstat):
+            log.warning(
+                "call-in from %s refused: caller ID not attested (StirVerstat %s)",
+                key,
+                _printable(verstat),
+            )
+            return None, hm.Access.UNATTESTED
+        if config.rate_limit > 0:
+            recent = await uow.conversations.count_from(key, now - config.rate_window)
+            if recent >= config.rate_limit:
+                log.warning(
+                    "call-in from %s refused: rate limit (%d calls in the last %s)",
+                    key,
+                    recent,
+                    config.rate_window,
+                )
+                return None, hm.Access.RATE_LIMITED
         if caller is None:
             ask = config.withheld == "ask"
             return None, hm.Access.NEEDS_NUMBER_AND_PIN if ask else hm.Access.REFUSED
@@ -81,10 +126,8 @@ class CallerAuth:
 
 async def person_by_number(uow: UnitOfWork, number: str) -> Person | None:
     """The active person with ``number`` among their voice numbers (any of them)."""
-    for person in await uow.directory.list_people():
-        if person.active and any(p.voice and p.number == number for p in person.phones):
-            return person
-    return None
+    people = await uow.directory.people_with_voice_number(number)
+    return next((person for person in people if person.active), None)
 
 
 def _member(
@@ -102,3 +145,10 @@ def _member(
         if isinstance(m, GroupMember) and _member(groups, rotations, m.group, person, seen):
             return True
     return False
+
+
+def _printable(value: str | None, limit: int = 40) -> str:
+    """A carrier-supplied value fit for a log line: bounded, no control characters."""
+    if value is None:
+        return "absent"
+    return repr("".join(c for c in value[:limit] if c.isprintable()))

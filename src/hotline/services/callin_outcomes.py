@@ -17,6 +17,7 @@ from hotline.services.paging import NOTICE_DEADLINE, External, PagingService
 from hotline.services.paging_plan import snapshot_tiers
 
 TRANSCRIPT_PENDING = "transcript pending"
+TRANSCRIPTION_FAILED = "transcription failed; please listen to the recording"
 
 
 @dataclass(frozen=True)

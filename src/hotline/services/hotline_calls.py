@@ -25,7 +25,12 @@ from hotline.domain.oncall import oncall
 from hotline.ports import CallRecord, UnitOfWork
 from hotline.services.callin_auth import CallerAuth
 from hotline.services.callin_config import HotlineConfig
-from hotline.services.callin_outcomes import TRANSCRIPT_PENDING, Message, Outcomes
+from hotline.services.callin_outcomes import (
+    TRANSCRIPT_PENDING,
+    TRANSCRIPTION_FAILED,
+    Message,
+    Outcomes,
+)
 from hotline.services.conversation_codec import dump, load
 from hotline.services.paging import PagingService
 from hotline.services.wait_phrases import next_phrase
@@ -45,12 +50,36 @@ class Reply:
     wait_phrase: str = ""
 
 
+@dataclass(frozen=True)
+class RecentCall:
+    """One call-in call as the dashboard lists it."""
+
+    call_sid: str
+    caller: str
+    person: str | None
+    at: datetime
+    stage: str
+    action: str | None
+    group: str | None
+    reference: str | None  # the incident id, alert summary or bridge code it produced
+
+
 class LiveCallStarter(Protocol):
     """Starts the live-call hunt for a caller (the live-call capability)."""
 
     async def start(
         self, uow: UnitOfWork, record: CallRecord, group: str, now: datetime
     ) -> Handed: ...
+
+    async def caller_gone(self, uow: UnitOfWork, call_sid: str, now: datetime) -> None:
+        """The caller's call ended: stop their hunt at once."""
+        ...
+
+    async def incident_opened(
+        self, uow: UnitOfWork, record: CallRecord, incident_id: int, now: datetime
+    ) -> None:
+        """The caller's message became an incident (after an unanswered hunt: link them)."""
+        ...
 
 
 class BridgeHost(Protocol):
@@ -64,9 +93,15 @@ class BridgeHost(Protocol):
         self, uow: UnitOfWork, record: CallRecord, code: str, now: datetime
     ) -> hm.OutcomeStored | hm.CodeRejected: ...
 
+    async def host_gone(self, uow: UnitOfWork, record: CallRecord, now: datetime) -> None:
+        """The caller's call ended (they may have opened a bridge)."""
+        ...
+
 
 class RecordingLinks(Protocol):
-    """Turns a carrier recording into the link Hotline hands out (and keeps the audio)."""
+    """Turns a carrier recording into the link Hotline hands out (and keeps the audio).
+    Called at the confirmation and again when the message goes out: the same recording of
+    the same call gives the same kept recording."""
 
     async def link(
         self, uow: UnitOfWork, record: CallRecord, recording_url: str, now: datetime
@@ -123,13 +158,14 @@ class HotlineCalls:
 
     # --- webhooks -------------------------------------------------------------------------
 
-    async def incoming(self, call_sid: str, from_: str) -> Reply:
-        """A call came in: authorise the caller and start (or repeat) the conversation."""
+    async def incoming(self, call_sid: str, from_: str, stir_verstat: str | None = None) -> Reply:
+        """A call came in: authorise the caller (``stir_verstat``: Twilio's STIR/SHAKEN
+        verdict, None when absent) and start (or repeat) the conversation."""
 
         async def work(uow: UnitOfWork, now: datetime) -> Reply:
             record = await uow.conversations.get(call_sid, for_update=True)
             if record is not None:  # a retried webhook: repeat where the call stands
-                menu = await self._menu(uow, now)
+                menu = await self._menu_for(uow, record, now)
                 return Reply(hm.current_prompts(load(record.state["conversation"], menu)))
             try:
                 menu = await self._menu(uow, now)
@@ -137,12 +173,12 @@ class HotlineCalls:
                 log.warning("call-in %s refused: hotline not configured (%s)", call_sid, error)
                 return Reply((v.Say(NOT_SET_UP), v.Hangup()))
             caller = self.auth.normalise(from_)
-            person, access = await self.auth.authorise(uow, caller)
+            person, access = await self.auth.authorise(uow, caller, now=now, verstat=stir_verstat)
             record = CallRecord(
                 call_sid=call_sid,
                 caller=caller or "withheld",
                 person=person.name if person else None,
-                state={"conversation": dump(hm.Conversation(menu))},
+                state={"conversation": dump(hm.Conversation(menu)), "groups": _groups(menu)},
                 created_at=now,
                 updated_at=now,
             )
@@ -162,7 +198,7 @@ class HotlineCalls:
             record = await uow.conversations.get(call_sid, for_update=True)
             if record is None:
                 return Reply((v.Hangup(),))
-            menu = await self._menu(uow, now)
+            menu = await self._menu_for(uow, record, now)
             if isinstance(event, hm.HungUp):
                 await self._hung_up_while_pending(uow, record, menu, now)
             return await self._feed(uow, record, menu, event, now)
@@ -178,8 +214,12 @@ class HotlineCalls:
             record = await uow.conversations.get(call_sid, for_update=True)
             if record is None:
                 return
-            menu = await self._menu(uow, now)
+            menu = await self._menu_for(uow, record, now)
             await self._hung_up_while_pending(uow, record, menu, now)
+            if self.live_calls is not None and "live_call" in record.state:
+                await self.live_calls.caller_gone(uow, call_sid, now)
+            if self.bridges is not None and "bridge_id" in record.state:
+                await self.bridges.host_gone(uow, record, now)
             await self._feed(uow, record, menu, hm.HungUp(), now)
 
         await self.paging.transact(work)
@@ -191,12 +231,13 @@ class HotlineCalls:
             record = await uow.conversations.get(call_sid, for_update=True)
             if record is None:
                 return Reply((v.Hangup(),))
-            menu = await self._menu(uow, now)
+            menu = await self._menu_for(uow, record, now)
             state = load(record.state["conversation"], menu)
             if state.stage is not hm.Stage.PENDING:
                 return Reply(hm.current_prompts(state))
             since = datetime.fromisoformat(record.state.get("waiting_since") or now.isoformat())
-            if "transcript" not in record.state and now - since < self.config.transcript_wait:
+            waiting = _transcript_of(record, state.recording) is None
+            if waiting and now - since < self.config.transcript_wait:
                 turns = int(record.state.get("wait_turns", 0)) + 1
                 record.state["wait_turns"] = turns
                 record.updated_at = now
@@ -210,25 +251,44 @@ class HotlineCalls:
 
         return await self.paging.transact(work)
 
-    async def transcript(self, call_sid: str, text: str, ok: bool) -> None:
-        """A transcript arrived (carrier callback or local engine): keep it; when the
-        outcome already went out without it, add it to the incident's timeline."""
+    async def transcript(self, call_sid: str, text: str, ok: bool, recording: str = "") -> None:
+        """A transcript of ``recording`` (its URL or id; "" = the call's latest recording)
+        arrived from the carrier or the local engine: keep it with its recording (a caller
+        who recorded again must not get the first take's words); when the message already
+        went out without it, add it to the incident's timeline."""
 
         async def work(uow: UnitOfWork, now: datetime) -> None:
             record = await uow.conversations.get(call_sid, for_update=True)
             if record is None:
                 return
-            record.state["transcript"] = text if ok and text.strip() else ""
+            key = _key(recording or record.state["conversation"].get("recording") or "")
+            transcripts = record.state.setdefault("transcripts", {})
+            transcripts[key] = text if ok and text.strip() else ""
             record.updated_at = now
             await uow.conversations.save(record)
             incident_id = record.state.get("incident_id")
-            if incident_id is not None and record.state.get("late_transcript"):
+            sent = record.state.get("sent_recording")
+            if incident_id is not None and record.state.get("late_transcript") and sent == key:
                 incident = await uow.incidents.get(int(incident_id), for_update=True)
                 if incident is not None:
                     detail = f"Transcript: {text}" if ok and text else "Transcription failed."
                     await self.paging.record(uow, incident, now, "transcript", detail)
 
         await self.paging.transact(work)
+
+    # --- views ----------------------------------------------------------------------------
+
+    async def menu(self) -> Menu:
+        """The menu a call coming in now would hear. Raises ``Invalid`` when the line is not
+        set up (e.g. actions that need groups, and no groups)."""
+        async with self.paging.unit_of_work(read_only=True) as uow:
+            return await self._menu(uow, self.paging.clock.now())
+
+    async def recent_calls(self, limit: int = 50) -> list[RecentCall]:
+        """The latest call-in calls, newest first, with what each one asked for."""
+        async with self.paging.unit_of_work(read_only=True) as uow:
+            records = await uow.conversations.recent(limit)
+        return [_recent(record) for record in records]
 
     # --- internals ------------------------------------------------------------------------
 
@@ -267,6 +327,8 @@ class HotlineCalls:
                 log.warning("call-in %s refused: %s", record.call_sid, command.reason.value)
             case hm.SendAlert() | hm.CreateIncident() | hm.OpenConference():
                 record.state["waiting_since"] = now.isoformat()  # the wait loop sends it
+                # Keep the audio now: a local transcriber works on it while the caller waits.
+                await self.links.link(uow, record, command.recording, now)
             case hm.StartLiveCall():
                 if self.live_calls is None:
                     return hm.OutcomeFailed("live calls are not available")
@@ -296,7 +358,7 @@ class HotlineCalls:
             group=state.group.name,
             who=record.person or record.caller,
             caller=record.caller,
-            transcript=record.state.get("transcript") or TRANSCRIPT_PENDING,
+            transcript=_words(_transcript_of(record, state.recording)),
             recording=await self.links.link(uow, record, state.recording, now),
         )
         outcome: Handed
@@ -306,6 +368,8 @@ class HotlineCalls:
                     uow, record, message, state.severity or 3, now
                 )
                 record.state["incident_id"] = incident_id
+                if self.live_calls is not None and "live_call" in record.state:
+                    await self.live_calls.incident_opened(uow, record, incident_id, now)
                 outcome = hm.OutcomeStored(str(incident_id))
             elif state.action is Action.ALERT:
                 outcome = hm.OutcomeStored(await self.outcomes.alert(uow, message, now))
@@ -318,12 +382,23 @@ class HotlineCalls:
             return hm.OutcomeFailed(str(error))
         if isinstance(outcome, hm.OutcomeStored):
             record.state["reference"] = outcome.reference
-            record.state["late_transcript"] = "transcript" not in record.state
+            record.state["sent_recording"] = _key(state.recording)
+            record.state["late_transcript"] = _transcript_of(record, state.recording) is None
             if self.forwarder is not None and state.action is not None:
                 await self.forwarder.forward(uow, state.action, message, state.severity, now)
         return outcome
 
+    async def _menu_for(self, uow: UnitOfWork, record: CallRecord, now: datetime) -> Menu:
+        """The menu of a call in progress: the groups (and who was reachable) as snapshotted
+        when the call came in, so later webhooks read no directory data."""
+        stored = record.state.get("groups")
+        if stored is None:  # a conversation stored before snapshots existed
+            return await self._menu(uow, now)
+        return self._menu_with(tuple(MenuGroup(n, spoken, bool(up)) for n, spoken, up in stored))
+
     async def _menu(self, uow: UnitOfWork, now: datetime) -> Menu:
+        """The menu as of ``now``: groups from configuration or the directory, each marked
+        with whether anybody in it can be reached."""
         directory_groups = {g.name: g for g in await uow.directory.list_groups()}
         names = list(self.config.groups) or sorted(directory_groups)[:9]
         names = [n for n in names if n in directory_groups]
@@ -336,6 +411,9 @@ class HotlineCalls:
             )
             for n in names
         )
+        return self._menu_with(groups)
+
+    def _menu_with(self, groups: tuple[MenuGroup, ...]) -> Menu:
         return Menu(
             actions=self.config.actions,
             groups=groups,
@@ -343,3 +421,38 @@ class HotlineCalls:
             max_recording=self.config.max_recording,
             phrases=self.config.phrases,
         )
+
+
+def _groups(menu: Menu) -> list[list[object]]:
+    return [[g.name, g.spoken, g.on_call] for g in menu.groups]
+
+
+def _recent(record: CallRecord) -> RecentCall:
+    talk = record.state.get("conversation", {})
+    return RecentCall(
+        call_sid=record.call_sid,
+        caller=record.caller,
+        person=record.person,
+        at=record.created_at,
+        stage=str(talk.get("stage", "")),
+        action=talk.get("action"),
+        group=talk.get("group"),
+        reference=record.state.get("reference"),
+    )
+
+
+def _key(recording: str) -> str:
+    """A recording's identity: the last part of its URL (the carrier's recording id)."""
+    return recording.rstrip("/").rpartition("/")[2].removesuffix(".wav").removesuffix(".mp3")
+
+
+def _transcript_of(record: CallRecord, recording: str | None) -> str | None:
+    """The transcript of ``recording``: None while pending, "" when transcription failed."""
+    transcripts: dict[str, str] = record.state.get("transcripts", {})
+    return transcripts.get(_key(recording or ""))
+
+
+def _words(transcript: str | None) -> str:
+    if transcript is None:
+        return TRANSCRIPT_PENDING
+    return transcript or TRANSCRIPTION_FAILED

@@ -78,8 +78,15 @@ async def _outbound(engine: Engine, call: Call) -> None:
     await legs.finalize(engine, call, "completed")
 
 
-def start_inbound(engine: Engine, from_: str, to: str, script: PhoneScript | None) -> Call:
-    """A call from the virtual phone ``from_`` to the owned number ``to``."""
+def start_inbound(
+    engine: Engine,
+    from_: str,
+    to: str,
+    script: PhoneScript | None,
+    stir_verstat: str | None = None,
+) -> Call:
+    """A call from the virtual phone ``from_`` to the owned number ``to``; ``stir_verstat``
+    (e.g. ``TN-Validation-Passed-A``) is sent as ``StirVerstat``, None sends nothing."""
     number = engine.numbers.get(to)
     if number is None:
         raise LookupError(f"{to} is not a number of this simulator")
@@ -94,6 +101,7 @@ def start_inbound(engine: Engine, from_: str, to: str, script: PhoneScript | Non
         fallback_method=number.voice_fallback_method,
         status_callback=number.status_callback,
         status_callback_method=number.status_callback_method,
+        stir_verstat=stir_verstat,
     )
     call.set_status("ringing")
     engine.spawn(_guarded(engine, call, _inbound(engine, call)))

@@ -163,6 +163,8 @@ class Engine:
             params["ParentCallSid"] = call.parent.sid
         if call.answered_by is not None:
             params["AnsweredBy"] = call.answered_by
+        if call.stir_verstat is not None:
+            params["StirVerstat"] = call.stir_verstat
         return params
 
     async def notify(

@@ -58,6 +58,7 @@ class Call:
     heard: list[str] = field(default_factory=list)
     listening: str | None = None
     rejected: str | None = None  # the <Reject> reason, when it refused the call
+    stir_verstat: str | None = None  # inbound only: the StirVerstat webhook parameter
     cookies: httpx.Cookies = field(default_factory=httpx.Cookies)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     callbacks: asyncio.Task[None] | None = None  # the last status callback sent

@@ -122,13 +122,22 @@ class Simulator:
 
     # -- calls ---------------------------------------------------------------------------
 
-    async def inbound_call(self, from_: str, to: str, script: PhoneScript | None = None) -> str:
+    async def inbound_call(
+        self,
+        from_: str,
+        to: str,
+        script: PhoneScript | None = None,
+        *,
+        stir_verstat: str | None = None,
+    ) -> str:
         """Have the phone ``from_`` call the owned number ``to``; the new CallSid.
 
         ``script`` (else the script set for ``from_``, else the default) drives the caller.
-        ``LookupError`` if ``to`` is not owned.
+        ``stir_verstat`` is sent as the ``StirVerstat`` parameter (the carrier's STIR/SHAKEN
+        verdict); None leaves it out, as for an unsigned call. ``LookupError`` if ``to`` is
+        not owned.
         """
-        return calls.start_inbound(self.engine, from_, to, script).sid
+        return calls.start_inbound(self.engine, from_, to, script, stir_verstat).sid
 
     def call_log(self, call_sid: str) -> list[dict[str, Any]]:
         """The log of a call: with every child leg for a call, only its own for a leg."""

@@ -5,7 +5,8 @@ GET  /_sim/calls/{CallSid}             one leg
 GET  /_sim/calls/{CallSid}/log         {"call_sid", "entries": [...]} (call log)
 GET  /_sim/calls/{CallSid}/wait?timeout=S   wait until the leg ended, then the leg
 GET  /_sim/messages                    SMS sent, with their status callbacks
-POST /_sim/inbound                     {"from", "to", "script"?} -> 201 {"call_sid"}
+POST /_sim/inbound                     {"from", "to", "script"?, "stir_verstat"?}
+                                       -> 201 {"call_sid"}
 GET  /_sim/numbers                     owned numbers (REST JSON shape)
 PUT  /_sim/numbers/{number}            {"voice_url", "status_callback", ...}
 GET  /_sim/phones/{number}             what the phone hears now (interactive state)
@@ -97,7 +98,8 @@ def routes(engine: Engine) -> list[Route]:
         data = await _json(request)
         try:
             script = PhoneScript.from_mapping(data["script"]) if data.get("script") else None
-            call = calls.start_inbound(engine, str(data["from"]), str(data["to"]), script)
+            verstat = str(data["stir_verstat"]) if data.get("stir_verstat") else None
+            call = calls.start_inbound(engine, str(data["from"]), str(data["to"]), script, verstat)
         except KeyError as error:
             raise TwilioError(400, 400, f"missing {error}") from None
         except ValueError as error:

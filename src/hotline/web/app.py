@@ -11,10 +11,13 @@ from fastapi.responses import JSONResponse
 import hotline
 from hotline.bootstrap import Container, build
 from hotline.settings import SIMULATOR_MOUNT, Settings, load_settings
-from hotline.web import errors
-from hotline.web.api import directory, incidents
+from hotline.web import errors, recordings, ui
+from hotline.web.api import bridges, directory, incidents, live_calls
 from hotline.web.integrations import servicenow
+from hotline.web.voice import bridge as voice_bridge
+from hotline.web.voice import hold as voice_hold
 from hotline.web.voice import hotline as voice_hotline
+from hotline.web.voice import live_call as voice_live_call
 from hotline.web.voice import page as voice_page
 from hotline.web.voice import routes as voice_routes
 
@@ -48,10 +51,17 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     errors.install(app)
     app.include_router(directory.router)
     app.include_router(incidents.router)
+    app.include_router(live_calls.router)
+    app.include_router(bridges.router)
+    app.include_router(voice_bridge.router)  # ahead of the call-in menu's /voice/hotline/{step}
+    app.include_router(voice_hold.router)
+    app.include_router(voice_live_call.router)  # ahead of /voice/hotline/{step}
     app.include_router(voice_hotline.router)
     app.include_router(voice_routes.router)
     app.include_router(voice_page.router)
     app.include_router(servicenow.router)
+    app.include_router(recordings.router)  # signed links to call-in recordings
+    ui.install(app)  # the dashboard under /ui, /metrics
     if wired.simulator is not None:
         # Demo mode: the fake carrier answers in this same server, reached over HTTP through
         # TWILIO_API_BASE_URL's default, so demo and production share one code path.

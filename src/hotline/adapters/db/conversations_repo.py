@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.adapters.db.tables import ConversationRow
@@ -62,3 +63,15 @@ class SqlConversationRepository:
         row.state = copy.deepcopy(record.state)  # a new value: JSON columns are not mutable
         row.updated_at = record.updated_at
         await self._s.flush()
+
+    async def recent(self, limit: int = 50) -> list[CallRecord]:
+        query = select(ConversationRow).order_by(ConversationRow.created_at.desc()).limit(limit)
+        return [self._record(row) for row in (await self._s.execute(query)).scalars()]
+
+    async def count_from(self, caller: str, since: datetime) -> int:
+        query = (
+            select(func.count())
+            .select_from(ConversationRow)
+            .where(ConversationRow.caller == caller, ConversationRow.created_at >= since)
+        )
+        return int((await self._s.execute(query)).scalar_one())

@@ -118,6 +118,16 @@ class SqlDirectoryRepository:
         row = await self._row(PersonRow, name)
         return to_person(row) if row else None
 
+    async def people_with_voice_number(self, number: str) -> list[Person]:
+        query = (
+            select(PersonRow)
+            .join(PhoneRow, PhoneRow.person_id == PersonRow.id)
+            .where(PhoneRow.number == number, PhoneRow.voice.is_(True))
+            .order_by(PersonRow.name)
+        )
+        rows = (await self._s.execute(query)).scalars().unique()
+        return [to_person(r) for r in rows]
+
     async def save_person(self, person: Person, previous: str | None = None) -> Saved:
         row = await self._target(PersonRow, person.name, previous, "person")
         if row is not None and to_person(row) == person:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -291,3 +292,132 @@ class ConversationRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)
     __mapper_args__ = {"version_id_col": version}
+
+
+# --- conference bridges (migration 0005) --------------------------------------------------
+
+
+class BridgeRow(Base):
+    """A conference bridge; ``state`` holds its invitations and events (JSON)."""
+
+    __tablename__ = "bridges"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), index=True)
+    status: Mapped[str] = mapped_column(String(10))
+    group_name: Mapped[str] = mapped_column(String(100))
+    host_call: Mapped[str] = mapped_column(String(64), index=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer)
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index(
+            "uq_bridges_open_code",
+            "code",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+
+
+# --- web dashboard accounts (migration 0008) ----------------------------------------------
+
+
+class AccountRow(Base):
+    """A dashboard user. ``session_epoch`` is in every session cookie: bumping it (new
+    password, role change, deactivation) ends the user's sessions everywhere."""
+
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (CheckConstraint("role IN ('admin', 'responder', 'viewer')", name="role"),)
+
+
+class WebSecretRow(Base):
+    """Keys generated once and shared by every replica (e.g. the session signing key)."""
+
+    __tablename__ = "web_secrets"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- live-call hunts (migration 0006) -----------------------------------------------------
+
+
+class LiveCallRow(Base):
+    """One live-call hunt for one caller; ``token`` is the opaque id in callback URLs.
+    ``state`` holds the hunt's callees, limits and progress (JSON); its legs are rows."""
+
+    __tablename__ = "live_calls"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(40), unique=True)
+    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    caller: Mapped[str] = mapped_column(String(40))
+    caller_name: Mapped[str | None] = mapped_column(String(200))
+    group_name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+    legs: Mapped[list[LiveCallLegRow]] = relationship(
+        order_by="LiveCallLegRow.number", cascade="all, delete-orphan", lazy="selectin"
+    )
+    __mapper_args__ = {"version_id_col": version}
+
+
+class LiveCallLegRow(Base):
+    """One call to one on-call person in a hunt: when, how it ended, how long."""
+
+    __tablename__ = "live_call_legs"
+    __table_args__ = (UniqueConstraint("live_call_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    live_call_id: Mapped[int] = mapped_column(ForeignKey("live_calls.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20))
+    person: Mapped[str | None] = mapped_column(String(200))
+    call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    placing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the carrier was asked
+    state: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    dialed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bridged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration: Mapped[int | None] = mapped_column(Integer)
+    talk_seconds: Mapped[int | None] = mapped_column(Integer)
+
+
+# --- call-in recordings kept by Hotline (migration 0007) ------------------------------------
+
+
+class RecordingRow(Base):
+    """A call-in recording served at a signed link. ``id`` is the opaque name in the link;
+    ``audio`` stays NULL until the download job has fetched it from the carrier."""
+
+    __tablename__ = "recordings"
+    __table_args__ = (UniqueConstraint("call_sid", "carrier_url"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64))
+    carrier_url: Mapped[str] = mapped_column(String(500))
+    audio: Mapped[bytes | None] = mapped_column(LargeBinary)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -9,11 +9,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from hotline.adapters.db.bridges_repo import SqlBridgeRepository
 from hotline.adapters.db.conversations_repo import SqlConversationRepository
 from hotline.adapters.db.directory_repo import SqlDirectoryRepository
 from hotline.adapters.db.engine import READ_ONLY
 from hotline.adapters.db.incidents_repo import SqlIncidentRepository
 from hotline.adapters.db.jobs_repo import SqlJobQueue
+from hotline.adapters.db.live_calls_repo import SqlLiveCallRepository
+from hotline.adapters.db.recordings_repo import SqlRecordingRepository
 from hotline.domain.errors import ConcurrentChange, Conflict
 
 
@@ -43,6 +46,9 @@ class SqlUnitOfWork:
         self.incidents = SqlIncidentRepository(self.session)
         self.jobs = SqlJobQueue(self.session)
         self.conversations = SqlConversationRepository(self.session)
+        self.live_calls = SqlLiveCallRepository(self.session)
+        self.bridges = SqlBridgeRepository(self.session)
+        self.recordings = SqlRecordingRepository(self.session)
         return self
 
     async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -11,12 +13,16 @@ from twilio.rest import Client
 
 from hotline.adapters.twilio.http import HttpxTwilioClient
 from hotline.domain.voice import CallStatus
-from hotline.ports import CallInfo, CallRequest, CarrierError
+from hotline.ports import CallInfo, CallRequest, CarrierError, RecordingAudio
 
 # Twilio error codes that mean "this will never work" although the HTTP status is 5xx-ish,
 # and HTTP statuses worth retrying.
 _RETRYABLE_HTTP = {408, 409, 425, 429}
 _CALL_OVER = 21220  # "Call is not in-progress. Cannot redirect."
+# A recording's media: its id is the last path segment of RecordingUrl (an extension such as
+# .wav or .mp3 may follow); nothing else of that URL is used.
+_RECORDING_SID = re.compile(r"RE[0-9a-fA-F]{32}")
+MAX_RECORDING_BYTES = 50 * 1024 * 1024  # ten minutes of 8 kHz WAV is under 10 MB
 
 
 def make_client(
@@ -108,6 +114,39 @@ class TwilioCarrier:
         except (TwilioException, httpx.HTTPError) as error:
             raise _error("send SMS", error) from None
         return str(message.sid)
+
+    async def fetch_recording(self, recording_url: str) -> RecordingAudio:
+        """The WAV media of a recording, from the configured API base with the account's
+        Basic credentials: only the recording id is read from ``recording_url``, so the
+        credentials never go to a host named by a request."""
+        path = urlsplit(recording_url).path if recording_url else ""
+        sid = path.rstrip("/").rpartition("/")[2].partition(".")[0]
+        if not _RECORDING_SID.fullmatch(sid):
+            raise CarrierError("fetch recording: the URL names no recording", retryable=False)
+        client = self._client
+        http = client.http_client
+        if not isinstance(http, HttpxTwilioClient):
+            raise CarrierError("fetch recording: no HTTP transport", retryable=False)
+        base = f"{client.api.base_url}/2010-04-01/Accounts/{client.account_sid}"
+        try:
+            status, content_type, data = await http.download(
+                f"{base}/Recordings/{sid}.wav",
+                (client.username, client.password),
+                MAX_RECORDING_BYTES,
+            )
+        except httpx.HTTPError as error:
+            raise _error("fetch recording", error) from None
+        if status == 404:  # not downloadable yet right after the call; the job's deadline ends it
+            raise CarrierError("fetch recording: not available (HTTP 404)", retryable=True)
+        if not 200 <= status < 300:
+            retryable = status >= 500 or status in _RETRYABLE_HTTP
+            raise CarrierError(f"fetch recording: HTTP {status}", retryable=retryable)
+        if len(data) > MAX_RECORDING_BYTES:
+            raise CarrierError("fetch recording: larger than allowed", retryable=False)
+        media_type = content_type.split(";")[0].strip().lower()
+        if not media_type.startswith("audio/"):
+            raise CarrierError("fetch recording: the answer is not audio", retryable=False)
+        return RecordingAudio(data, media_type)
 
 
 def _info(call: Any) -> CallInfo:

@@ -45,5 +45,20 @@ class HttpxTwilioClient(AsyncHttpClient):  # type: ignore[misc]
         )
         return Response(response.status_code, response.text, response.headers)
 
+    async def download(self, uri: str, auth: tuple[str, str], limit: int) -> tuple[int, str, bytes]:
+        """GET binary media (the SDK's responses are text): status, content type and at
+        most ``limit + 1`` bytes of body. Redirects are followed; httpx drops the
+        credentials when a redirect leaves the host."""
+        async with self._client.stream(
+            "GET", uri, auth=auth, timeout=self.timeout, follow_redirects=True
+        ) as response:
+            body = bytearray()
+            if response.is_success:
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > limit:
+                        break
+            return response.status_code, response.headers.get("content-type", ""), bytes(body)
+
     async def close(self) -> None:
         """The shared httpx client belongs to the composition root, which closes it."""

@@ -54,6 +54,8 @@ def _add(response: VoiceResponse, p: v.Prompt, voice: str, language: str) -> Non
             response.redirect(p.url, method="POST")
         case v.Hangup():
             response.hangup()
+        case v.Leave():
+            response.leave()
         case v.DialNumber():
             dial = Dial(
                 action=p.action,
@@ -72,6 +74,9 @@ def _add(response: VoiceResponse, p: v.Prompt, voice: str, language: str) -> Non
                 wait_url=p.wait_url,
                 wait_method="POST" if p.wait_url else None,
                 beep=p.beep,
+                status_callback=p.status_callback,
+                status_callback_method="POST" if p.status_callback else None,
+                status_callback_event=" ".join(p.status_events) or None,
             )
             response.append(dial)
         case v.Enqueue():

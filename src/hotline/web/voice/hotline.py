@@ -59,7 +59,9 @@ def render(request: Request, reply: Reply) -> Response:
                         action=_url(request, prompt.step),
                         max_length=prompt.max_seconds,
                         play_beep=prompt.beep,
-                        transcribe_callback=_url(request, "transcript"),
+                        transcribe_callback=_url(request, "transcript")
+                        if _calls(request).config.carrier_transcription
+                        else None,
                     )
                 )
                 # No audio at all: the carrier continues here; treated as too short.
@@ -77,7 +79,9 @@ def render(request: Request, reply: Reply) -> Response:
 async def incoming(request: Request) -> Response:
     """The URL a phone number's "a call comes in" points at."""
     form = await _form(request)
-    reply = await _calls(request).incoming(form.get("CallSid", ""), form.get("From", ""))
+    reply = await _calls(request).incoming(
+        form.get("CallSid", ""), form.get("From", ""), form.get("StirVerstat")
+    )
     return render(request, reply)
 
 
@@ -85,7 +89,9 @@ async def incoming(request: Request) -> Response:
 async def transcript(request: Request) -> Response:
     form = await _form(request)
     ok = form.get("TranscriptionStatus") == "completed"
-    await _calls(request).transcript(form.get("CallSid", ""), form.get("TranscriptionText", ""), ok)
+    recording = form.get("RecordingSid") or form.get("RecordingUrl", "")
+    text = form.get("TranscriptionText", "")
+    await _calls(request).transcript(form.get("CallSid", ""), text, ok, recording)
     return Response(status_code=204)
 
 

@@ -1,0 +1,198 @@
+"""Kept recordings: the repository on SQLite and PostgreSQL, the Twilio adapter's download
+from a standalone simulator over HTTP, the link service, and the settings that choose them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+
+from hotline.adapters.twilio.carrier import TwilioCarrier, make_client
+from hotline.bootstrap import Container, build
+from hotline.domain.errors import Conflict
+from hotline.ports import (
+    CallRecord,
+    CarrierError,
+    RecordingAudio,
+    StoredRecording,
+    UnitOfWork,
+)
+from hotline.services.recordings import Refusal
+from hotline.settings import SettingsError, load_settings
+from hotline.simulator.audio import silence
+from hotline.simulator.records import Recording
+from tests.conftest import NOW
+from tests.support.carrier import RunningCarrier, running_carrier
+
+AUDIO = RecordingAudio(silence(1.5), "audio/x-wav")
+
+
+def stored(
+    recording_id: str = "rec-1", url: str = "https://carrier/Recordings/RE1"
+) -> StoredRecording:
+    return StoredRecording(id=recording_id, call_sid="CA1", carrier_url=url, created_at=NOW)
+
+
+async def test_the_repository_keeps_audio_apart_from_the_link_data(container: Container) -> None:
+    async with container.paging.unit_of_work() as uow:
+        await uow.recordings.add(stored())
+        await uow.commit()
+    async with container.paging.unit_of_work() as uow:
+        found = await uow.recordings.for_call("CA1", "https://carrier/Recordings/RE1")
+        assert found == stored()
+        assert await uow.recordings.for_call("CA1", "https://carrier/Recordings/RE2") is None
+        assert (await uow.recordings.get("rec-1", with_audio=True)) == stored()  # nothing yet
+        await uow.recordings.store_audio("rec-1", AUDIO, NOW + timedelta(seconds=5))
+        await uow.commit()
+    async with container.paging.unit_of_work(read_only=True) as uow:
+        light = await uow.recordings.get("rec-1")
+        full = await uow.recordings.get("rec-1", with_audio=True)
+        assert await uow.recordings.get("rec-2") is None
+    assert light is not None and light.audio is None
+    assert light.stored_at == NOW + timedelta(seconds=5)
+    assert full is not None and full.audio == AUDIO
+
+
+@pytest.mark.parametrize("twin", ["same id", "same call and url"])
+async def test_a_recording_is_kept_once(container: Container, twin: str) -> None:
+    async with container.paging.unit_of_work() as uow:
+        await uow.recordings.add(stored())
+        await uow.commit()
+    other = stored("rec-2") if twin == "same call and url" else stored(url="https://c/RE9")
+    with pytest.raises(Conflict):
+        async with container.paging.unit_of_work() as uow:
+            await uow.recordings.add(other)
+            await uow.commit()
+
+
+async def test_link_is_made_once_per_recording_with_one_download_job(
+    container: Container,
+) -> None:
+    record = CallRecord("CA1", "+12025550131", None, {}, NOW, NOW)
+    url = "https://carrier/Recordings/RE1"
+    recordings = container.recordings
+
+    async def link(uow: UnitOfWork, now: datetime) -> str:
+        return await recordings.link(uow, record, url, now)
+
+    first = await container.paging.transact(link)
+    second = await container.paging.transact(link)
+    assert first == second
+    assert first.startswith(container.settings.public_url + "/recordings/")
+    jobs = await container.job_store.claim(NOW + timedelta(hours=2), timedelta(minutes=1), 10)
+    assert [j.kind for j in jobs] == ["keep_recording"]
+    recording_id = first.split("/recordings/")[1].split("?")[0]
+    assert jobs[0].payload == {"recording": recording_id}
+    assert jobs[0].deadline == NOW + timedelta(hours=1)
+
+
+async def test_open_refuses_bad_and_expired_links(container: Container) -> None:
+    recordings = container.recordings
+    signer = recordings.signer
+    good = signer.url_for("rec-1", NOW)
+    query = dict(p.split("=", 1) for p in good.split("?")[1].split("&"))
+    assert await recordings.open("rec-1", "", "") is Refusal.INVALID
+    assert await recordings.open("rec-1", query["expires"], "x" * 43) is Refusal.INVALID
+    assert await recordings.open("rec-2", query["expires"], query["sig"]) is Refusal.INVALID
+    assert await recordings.open("rec-1", query["expires"], query["sig"]) is Refusal.UNKNOWN
+    stale = signer.url_for("rec-1", NOW - timedelta(days=7, seconds=1))
+    old = dict(p.split("=", 1) for p in stale.split("?")[1].split("&"))
+    assert await recordings.open("rec-1", old["expires"], old["sig"]) is Refusal.EXPIRED
+
+
+def test_settings_choose_the_transcriber_and_guard_the_link_key() -> None:
+    assert load_settings().hotline_transcriber == "carrier"
+    assert load_settings(HOTLINE_TRANSCRIBER="local").hotline_transcriber == "local"
+    with pytest.raises(SettingsError, match="HOTLINE_TRANSCRIBER"):
+        load_settings(HOTLINE_TRANSCRIBER="whisper")
+    with pytest.raises(SettingsError, match="HOTLINE_RECORDING_LINK_SECRET"):
+        load_settings(HOTLINE_RECORDING_LINK_SECRET="short")
+    with pytest.raises(SettingsError, match="HOTLINE_RECORDING_LINK_DAYS"):
+        load_settings(HOTLINE_RECORDING_LINK_DAYS=0)
+
+
+async def test_links_survive_a_restart_and_a_configured_key_replaces_the_derived_one() -> None:
+    token = "twilio-auth-token-0123456789abcdef"
+    base = {"TWILIO_AUTH_TOKEN": token, "HOTLINE_RECORDING_LINK_DAYS": 2}
+    one, two = build(load_settings(**base)), build(load_settings(**base))
+    own = build(load_settings(**base, HOTLINE_RECORDING_LINK_SECRET="k" * 32))
+    try:
+        link = one.recordings.signer.url_for("rec-1", NOW)
+        assert link == two.recordings.signer.url_for("rec-1", NOW)
+        assert link != own.recordings.signer.url_for("rec-1", NOW)
+        assert token not in link
+        expires = int(link.split("expires=")[1].split("&")[0])
+        assert expires == int(NOW.timestamp()) + 2 * 86400
+    finally:
+        for container in (one, two, own):
+            await container.close()
+
+
+# --- the Twilio adapter's download, against the simulator over HTTP -------------------------
+
+
+@pytest.fixture
+async def carrier() -> AsyncIterator[RunningCarrier]:
+    async with running_carrier() as running:
+        yield running
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+def twilio(carrier: RunningCarrier, http: httpx.AsyncClient, token: str = "") -> TwilioCarrier:
+    client = make_client(carrier.account_sid, token or carrier.auth_token, carrier.url, http)
+    return TwilioCarrier(client)
+
+
+def recorded(carrier: RunningCarrier) -> Recording:
+    recording = Recording(carrier.account_sid, "CA" + "0" * 32, silence(2.5), 2)
+    carrier.simulator.engine.recordings[recording.sid] = recording
+    return recording
+
+
+async def test_download_uses_the_recording_id_and_the_configured_api(
+    carrier: RunningCarrier, http: httpx.AsyncClient
+) -> None:
+    recording = recorded(carrier)
+    account = f"2010-04-01/Accounts/{carrier.account_sid}"
+    for url in (
+        f"{carrier.url}/{account}/Recordings/{recording.sid}",
+        f"{carrier.url}/{account}/Recordings/{recording.sid}.mp3",
+        # Another host in the URL: the credentials still go only to the configured API.
+        f"https://collector.example/{account}/Recordings/{recording.sid}",
+    ):
+        audio = await twilio(carrier, http).fetch_recording(url)
+        assert audio == RecordingAudio(recording.wav, "audio/x-wav")
+
+
+@pytest.mark.parametrize(
+    "url", ["", "not a url", "https://api.twilio.com/2010-04-01/Accounts/AC1/Calls/CA1"]
+)
+async def test_a_url_naming_no_recording_is_a_permanent_error(
+    carrier: RunningCarrier, http: httpx.AsyncClient, url: str
+) -> None:
+    with pytest.raises(CarrierError) as caught:
+        await twilio(carrier, http).fetch_recording(url)
+    assert caught.value.retryable is False
+
+
+async def test_not_there_yet_is_retryable_and_bad_credentials_are_not(
+    carrier: RunningCarrier, http: httpx.AsyncClient
+) -> None:
+    recording = recorded(carrier)
+    url = f"{carrier.url}/Recordings/"
+    with pytest.raises(CarrierError, match="404") as caught:
+        await twilio(carrier, http).fetch_recording(url + "RE" + "f" * 32)
+    assert caught.value.retryable is True
+    wrong = "wrong-token-" + "0" * 20
+    with pytest.raises(CarrierError, match="401") as caught:
+        await twilio(carrier, http, wrong).fetch_recording(url + recording.sid)
+    assert caught.value.retryable is False
+    assert wrong not in str(caught.value) and carrier.auth_token not in str(caught.value)
