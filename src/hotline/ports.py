@@ -352,6 +352,12 @@ class Carrier(Protocol):
         has already ended is not an error. Retryable: network, 429, 5xx."""
         ...
 
+    async def announce(self, conference_sid: str, url: str) -> None:
+        """Make the carrier fetch TwiML (``<Say>``/``<Play>``) from ``url`` and play it to
+        everyone in the conference ``conference_sid``. Retryable: network, 429, 5xx.
+        Permanent: unknown or ended conference, bad request."""
+        ...
+
     async def fetch_call(self, call_id: str) -> CallInfo:
         """Current state of a call. Retryable: network, 429, 5xx. Permanent: unknown call."""
         ...

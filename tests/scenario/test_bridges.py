@@ -93,6 +93,42 @@ async def test_the_group_is_invited_and_the_caller_hears_who_joined(hotline: Hot
     assert h.simulator.messages == []  # somebody joined: no "nobody joined" notice
 
 
+async def test_everyone_in_the_room_hears_who_joined_later(database_url: str) -> None:
+    async with running_hotline(
+        database_url, hotline_actions=["conference"], transcript_wait=0, bridge_ring_timeout=120
+    ) as h:
+        await h.person("Carol Caller", CALLER)
+        await h.person("Agent One", AGENT1)
+        await h.person("Agent Two", AGENT2)
+        await h.group("agents", "Agent One", "Agent Two")
+        await _one_joins_after_the_caller_is_in_the_room(h)
+
+
+async def _one_joins_after_the_caller_is_in_the_room(h: Hotline) -> None:
+    # Agent Two joins within seconds and Carol is put into the room; Agent One answers
+    # 80 simulated seconds later, well after that (webhooks take real time).
+    h.phone(AGENT2, digits=[ANY_KEY], hangup_after=300)
+    h.phone(AGENT1, answer_after=80, digits=[ANY_KEY], hangup_after=100)
+    sid = await open_bridge(h, hangup_after=400)
+    await h.simulator.wait_for_call_end(sid, timeout=30)
+    await h.simulator.idle(timeout=30)
+
+    heard = said(h, sid)
+    assert "Agent Two joined the bridge. Connecting you now." in heard, heard
+    assert "Agent Two joined the bridge." not in heard  # told once, before the room
+    log = h.simulator.call_log(sid)
+    entered = next(i for i, e in enumerate(log) if e["kind"] == "conference")
+    later = [i for i, e in enumerate(log) if e.get("text") == "Agent One joined the bridge."]
+    assert len(later) == 1 and later[0] > entered, log  # said to her in the room
+    [agent_two] = calls_to(h, AGENT2)
+    assert "Agent One joined the bridge." in said(h, agent_two)  # the whole room hears it
+    [bridge] = await bridges(h)
+    assert {i["name"]: i["state"] for i in bridge["invites"]} == {
+        "Agent One": "joined",
+        "Agent Two": "joined",
+    }
+
+
 async def test_nobody_joins_the_caller_is_told_and_the_group_gets_the_code(
     hotline: Hotline,
 ) -> None:

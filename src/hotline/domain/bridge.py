@@ -78,12 +78,16 @@ class BridgeEvent:
     at: datetime
     kind: str
     detail: str
+    who: str = ""  # the person it is about, when it is announced to the room
 
 
 @dataclass(slots=True)
 class Bridge:
-    """One bridge. ``room`` is the carrier's conference name; ``announced`` counts the
-    joiners the host has been told about."""
+    """One bridge. ``room`` is the carrier's conference name and ``conference_sid`` its id
+    at the carrier, once known; ``announced`` counts the joiners the host was told about
+    before entering the room; ``guests`` maps the CallSid of each caller who joined with
+    the code to their name (empty when unknown); ``host_in_room`` follows the room's
+    events."""
 
     code: str
     group: str
@@ -101,12 +105,15 @@ class Bridge:
     closed_at: datetime | None = None
     announced: int = 0
     notified: bool = False  # the group was sent the code because nobody joined
+    conference_sid: str | None = None
+    host_in_room: bool = False
+    guests: dict[str, str] = field(default_factory=dict)
     invites: list[Invite] = field(default_factory=list)
     events: list[BridgeEvent] = field(default_factory=list)
 
-    def note(self, at: datetime, kind: str, detail: str) -> None:
+    def note(self, at: datetime, kind: str, detail: str, who: str = "") -> None:
         """Add an event to the bridge's timeline."""
-        self.events.append(BridgeEvent(at, kind, detail))
+        self.events.append(BridgeEvent(at, kind, detail, who))
 
     def joinable(self, now: datetime) -> bool:
         return self.status is BridgeStatus.OPEN and now < self.expires_at
@@ -199,6 +206,50 @@ def keys_pressed(bridge: Bridge, invite: Invite, digits: str, now: datetime) -> 
     return True
 
 
+# --- the room ------------------------------------------------------------------------------
+
+
+UNKNOWN_CALLER = "A caller"
+
+
+def entered(bridge: Bridge, call_sid: str, now: datetime) -> int | None:
+    """``call_sid`` entered the room: note it on the timeline. Returns the index of that
+    event when the room should hear who joined (someone other than the host, while the
+    host is in the room and was not already told of them), else None."""
+    name = _who(bridge, call_sid)
+    if call_sid == bridge.host_call:
+        bridge.host_in_room = True
+        bridge.note(now, "entered", f"{name} entered the room")
+        return None
+    bridge.note(now, "entered", f"{name} entered the room", who=name)
+    invite = next((i for i in bridge.invites if i.call_sid == call_sid), None)
+    told = invite is not None and invite in bridge.joined[: bridge.announced]
+    return len(bridge.events) - 1 if bridge.host_in_room and not told else None
+
+
+def left(bridge: Bridge, call_sid: str, now: datetime) -> None:
+    """``call_sid`` left the room: note it."""
+    if call_sid == bridge.host_call:
+        bridge.host_in_room = False
+    bridge.note(now, "left", f"{_who(bridge, call_sid)} left the room")
+
+
+def _who(bridge: Bridge, call_sid: str) -> str:
+    if call_sid == bridge.host_call:
+        return bridge.host
+    invite = next((i for i in bridge.invites if i.call_sid == call_sid), None)
+    return invite.name if invite else bridge.guests.get(call_sid) or UNKNOWN_CALLER
+
+
+def announcement(bridge: Bridge, index: int) -> str | None:
+    """Who the room is told joined, for the timeline event ``index``; None if no such
+    announcement."""
+    if not 0 <= index < len(bridge.events):
+        return None
+    event = bridge.events[index]
+    return event.who if event.kind == "entered" and event.who else None
+
+
 # --- what people hear ----------------------------------------------------------------------
 
 
@@ -209,6 +260,7 @@ class BridgePhrases:
 
     code: str = "Your bridge code is {code}."
     joined: str = "{names} joined the bridge. Connecting you now."
+    announce: str = "{name} joined the bridge."  # to the room, for each later joiner
     connecting: str = "Connecting you to the bridge."
     nobody_yet: str = (
         "Nobody from {group} has joined yet. They have been sent the bridge code by text "

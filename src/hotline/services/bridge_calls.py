@@ -6,6 +6,7 @@ Invitation URLs carry only the bridge id and the invitation's number within it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -13,11 +14,15 @@ from hotline.domain import bridge as br
 from hotline.domain import voice as v
 from hotline.domain.errors import NotFound
 from hotline.domain.hotline_config import fill
-from hotline.ports import CallRequest, Carrier, Job, UnitOfWork
+from hotline.ports import CallRequest, Carrier, CarrierError, Job, UnitOfWork
 from hotline.services.bridges import Bridges
+
+log = logging.getLogger("hotline.bridges")
 
 RECONCILE_SLACK = timedelta(seconds=10)
 KEY_TIMEOUT = 15  # seconds the invitee has to press a key
+# An announcement later than this would tell the room old news: the job then gives up.
+ANNOUNCE_DEADLINE = timedelta(seconds=30)
 
 
 class BridgeCalls:
@@ -35,6 +40,7 @@ class BridgeCalls:
             "bridge_hangup": self.hang_up,
             "bridge_deadline": self.deadline,
             "bridge_notice": self.notice,
+            "bridge_announce": self.announce,
         }
 
     async def place_invite(self, job: Job) -> None:
@@ -120,6 +126,33 @@ class BridgeCalls:
 
         await self.paging.transact(work)
 
+    async def announce(self, job: Job) -> None:
+        """Tell the room who joined: the carrier fetches ``/voice/bridge/{id}/announce/{n}``
+        and plays it to everyone in the conference. An announcement the carrier refuses
+        for good (the room has ended meanwhile) is dropped; only the room missed it."""
+        bridge_id, index = int(job.payload["bridge"]), int(job.payload["event"])
+        async with self.paging.unit_of_work(read_only=True) as uow:
+            bridge = await uow.bridges.get(bridge_id)
+        if bridge is None or bridge.status is br.BridgeStatus.CLOSED:
+            return
+        conference_sid = bridge.conference_sid
+        if conference_sid is None or br.announcement(bridge, index) is None:
+            return
+        url = f"{self.config.public_url}/voice/bridge/{bridge_id}/announce/{index}"
+        try:
+            await self.carrier.announce(conference_sid, url)
+        except CarrierError as error:
+            if error.retryable:
+                raise
+            log.info("bridge %s: announcement %s dropped: %s", bridge_id, index, error)
+
+    async def announcement(self, bridge_id: int, index: int) -> list[v.Prompt]:
+        """What the room hears for announcement ``index`` (nothing if there is none)."""
+        async with self.paging.unit_of_work(read_only=True) as uow:
+            bridge = await uow.bridges.get(bridge_id)
+        name = br.announcement(bridge, index) if bridge else None
+        return [v.Say(fill(self.config.phrases.announce, name=name))] if name else []
+
     # --- the invitee's call (POST /voice/bridge/{id}/invite/{n}[/keys|/status]) -----------
 
     async def answered(self, bridge_id: int, number: int) -> list[v.Prompt]:
@@ -180,19 +213,28 @@ class BridgeCalls:
         except NotFound:
             return  # an invitation we do not know: nothing to update
 
-    async def conference_event(self, bridge_id: int, event: str, call_sid: str) -> None:
-        """The room's events: who came and went; the bridge closes when the room ends."""
+    async def conference_event(
+        self, bridge_id: int, event: str, call_sid: str, conference_sid: str = ""
+    ) -> None:
+        """The room's events: who came and went (the room hears who joined, see
+        :func:`hotline.domain.bridge.entered`); the bridge closes when the room ends."""
 
         async def work(uow: UnitOfWork, now: datetime) -> None:
             bridge = await uow.bridges.get(bridge_id, for_update=True)
             if bridge is None or bridge.status is br.BridgeStatus.CLOSED:
                 return
-            who = next((i.name for i in bridge.invites if i.call_sid == call_sid), None)
-            who = who or (bridge.host if call_sid == bridge.host_call else "a caller")
+            bridge.conference_sid = conference_sid or bridge.conference_sid
             if event == "participant-join":
-                bridge.note(now, "entered", f"{who} entered the room")
+                index = br.entered(bridge, call_sid, now)
+                if index is not None:
+                    uow.jobs.enqueue(
+                        "bridge_announce",
+                        {"bridge": bridge_id, "event": index},
+                        run_at=now,
+                        deadline=now + ANNOUNCE_DEADLINE,
+                    )
             elif event == "participant-leave":
-                bridge.note(now, "left", f"{who} left the room")
+                br.left(bridge, call_sid, now)
             elif event == "conference-end":
                 self.bridges.close(uow, bridge, now, "The conference ended")
             else:

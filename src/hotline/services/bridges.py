@@ -107,6 +107,7 @@ class Bridges:
             return hm.CodeRejected()
         who = record.person or record.caller
         bridge.note(now, "guest", f"{who} ({record.caller}) joined with the code")
+        bridge.guests[record.call_sid] = record.person or ""  # named when the room hears it
         await uow.bridges.save(bridge)
         record.state.update(bridge_id=bridge.id, bridge_role="guest")
         return hm.OutcomeStored(code)

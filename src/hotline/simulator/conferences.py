@@ -6,7 +6,8 @@ A conference starts once it has two participants and one of them has
 with ``endConferenceOnExit`` leaves or the last one leaves; the others then continue with
 the Dial ``action`` (``DialCallStatus=answered``) or their next verb. ``beep`` is logged
 on the other participants' legs. The first participant's ``statusCallback`` receives the
-``start``/``end``/``join``/``leave`` events it asked for.
+``start``/``end``/``join``/``leave`` events it asked for. The REST side (fetch, announce,
+end) is in ``conference_api``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from hotline.simulator.documents import AppError, log_error
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from hotline.simulator.interpreter import Run
 
 DEFAULT_WAIT_MUSIC = "twilio:classical-hold-music"
+ENDED_VIA_API = "conference-ended-via-api"
 _EVENTS = {
     "conference-start": "start",
     "conference-end": "end",
@@ -62,19 +65,43 @@ class Conference:
     status_callback_method: str = "POST"
     events: frozenset[str] = frozenset()
     sequence: int = 0
+    date_created: datetime = field(default_factory=utcnow)
+    date_updated: datetime = field(default_factory=utcnow)
+    reason_ended: str | None = None
+    call_sid_ending: str | None = None
+
+    @property
+    def status(self) -> str:
+        """The REST ``status``: ``init``, ``in-progress`` or ``completed``."""
+        if self.ended.done():
+            return "completed"
+        return "in-progress" if self.started.done() else "init"
 
 
 class Conferences:
-    """The rooms by name; a name ended is opened afresh by the next participant."""
+    """The rooms by name (a name ended is opened afresh by the next participant), and
+    every room ever opened by its ``CF…`` sid."""
 
     def __init__(self) -> None:
         self.rooms: dict[str, Conference] = {}
+        self.by_sid: dict[str, Conference] = {}
 
     def open(self, name: str) -> Conference:
         room = self.rooms.get(name)
         if room is None or room.ended.done():
             room = self.rooms[name] = Conference(name)
+            self.by_sid[room.sid] = room
         return room
+
+
+def end(engine: Engine, room: Conference) -> None:
+    """``Status=completed`` from the REST API: the room ends, its participants leave it
+    (and go on with their Dial ``action``)."""
+    if room.ended.done():
+        return
+    _ended(room, ENDED_VIA_API, None)
+    if room.participants:
+        _event(engine, room, "conference-end", room.participants[0], ENDED_VIA_API)
 
 
 async def join(run: Run, verb: Node, noun: Node) -> dict[str, str]:
@@ -105,6 +132,7 @@ async def join(run: Run, verb: Node, noun: Node) -> dict[str, str]:
         and any(p.start_on_enter for p in room.participants)
     ):
         room.started.set_result(None)
+        room.date_updated = utcnow()
         _event(engine, room, "conference-start", me)
     hold = None
     try:
@@ -167,8 +195,15 @@ def _leave(engine: Engine, room: Conference, me: Participant) -> None:
     elif not room.participants:
         reason = "last-participant-left"
     if reason is not None:
-        room.ended.set_result(None)
+        _ended(room, reason, me)
         _event(engine, room, "conference-end", me, reason)
+
+
+def _ended(room: Conference, reason: str, by: Participant | None) -> None:
+    room.reason_ended = reason
+    room.call_sid_ending = by.call.sid if by is not None else None
+    room.date_updated = utcnow()
+    room.ended.set_result(None)
 
 
 def _event(
@@ -196,7 +231,9 @@ def _event(
             "StartConferenceOnEnter": str(who.start_on_enter).lower(),
         }
     if reason is not None:
-        params |= {"CallSidEndingConference": who.call.sid, "ReasonConferenceEnded": reason}
+        params["ReasonConferenceEnded"] = reason
+        if reason != ENDED_VIA_API:
+            params["CallSidEndingConference"] = who.call.sid
     work = engine.notify(
         who.call, room.status_callback, room.status_callback_method, params, "conference-callback"
     )

@@ -1,6 +1,7 @@
 """The REST API subset of ``2010-04-01`` (spec §3): Calls, Messages, Recordings (and their
-media), Transcriptions, IncomingPhoneNumbers. Form bodies (repeated keys allowed),
-``.json`` paths, 201 on create, 204 on delete, Twilio's error codes."""
+media), Transcriptions, IncomingPhoneNumbers, Conferences (``conference_api``). Form bodies
+(repeated keys allowed), ``.json`` paths, 201 on create, 204 on delete, Twilio's error
+codes."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hotline.simulator import calls, messaging, resources
+from hotline.simulator import calls, conference_api, messaging, resources
 from hotline.simulator.asgi import TwilioError
 from hotline.simulator.formats import is_address
 from hotline.simulator.forms import INVALID_PARAMETER, Form
@@ -61,6 +62,8 @@ def routes(engine: Engine) -> list[Route]:
         ("/Transcriptions/{sid}.json", api.transcription, ["GET"]),
         ("/IncomingPhoneNumbers.json", api.numbers, ["GET"]),
         ("/IncomingPhoneNumbers/{sid}.json", api.number, ["GET", "POST"]),
+        ("/Conferences.json", api.conferences, ["GET"]),
+        ("/Conferences/{sid}.json", api.conference, ["GET", "POST"]),
     ]
     return [Route(account + path, checked(h), methods=m) for path, h, m in table]
 
@@ -279,3 +282,22 @@ class _Api:
                         )
             self.engine.configure_number(number.phone_number, **changes)
         return JSONResponse(resources.number_json(number))
+
+    async def conferences(self, request: Request) -> Response:
+        query = _query(request)
+        items = [
+            conference_api.conference_json(room, self.engine.account_sid)
+            for room in reversed(self.engine.conferences.by_sid.values())
+            if query.get("FriendlyName", room.name) == room.name
+            and query.get("Status", room.status) == room.status
+        ]
+        uri = self._uri("Conferences.json")
+        return JSONResponse(resources.page("conferences", items, uri, query))
+
+    async def conference(self, request: Request) -> Response:
+        room = self.engine.conferences.by_sid.get(request.path_params["sid"])
+        if room is None:
+            raise _not_found(request)
+        if request.method == "POST":
+            conference_api.update(self.engine, room, await Form.read(request))
+        return JSONResponse(conference_api.conference_json(room, self.engine.account_sid))

@@ -31,6 +31,9 @@ def _state(bridge: Bridge) -> dict[str, Any]:
         "join_deadline": bridge.join_deadline.isoformat(),
         "announced": bridge.announced,
         "notified": bridge.notified,
+        "conference_sid": bridge.conference_sid,
+        "host_in_room": bridge.host_in_room,
+        "guests": dict(bridge.guests),
         "invites": [
             {
                 "number": i.number,
@@ -45,7 +48,9 @@ def _state(bridge: Bridge) -> dict[str, Any]:
             for i in bridge.invites
         ],
         "events": [
-            {"at": e.at.isoformat(), "kind": e.kind, "detail": e.detail} for e in bridge.events
+            {"at": e.at.isoformat(), "kind": e.kind, "detail": e.detail}
+            | ({"who": e.who} if e.who else {})
+            for e in bridge.events
         ],
     }
 
@@ -69,6 +74,9 @@ def _bridge(row: BridgeRow) -> Bridge:
         closed_at=row.closed_at,
         announced=int(state.get("announced", 0)),
         notified=bool(state.get("notified", False)),
+        conference_sid=state.get("conference_sid"),
+        host_in_room=bool(state.get("host_in_room", False)),
+        guests={str(k): str(v) for k, v in state.get("guests", {}).items()},
         invites=[
             Invite(
                 number=i["number"],
@@ -83,7 +91,7 @@ def _bridge(row: BridgeRow) -> Bridge:
             for i in state.get("invites", [])
         ],
         events=[
-            BridgeEvent(datetime.fromisoformat(e["at"]), e["kind"], e["detail"])
+            BridgeEvent(datetime.fromisoformat(e["at"]), e["kind"], e["detail"], e.get("who", ""))
             for e in state.get("events", [])
         ],
     )

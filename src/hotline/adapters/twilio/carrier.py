@@ -80,6 +80,14 @@ class TwilioCarrier:
         except (TwilioException, httpx.HTTPError) as error:
             raise _error("redirect call", error) from None
 
+    async def announce(self, conference_sid: str, url: str) -> None:
+        try:
+            await self._client.conferences(conference_sid).update_async(
+                announce_url=url, announce_method="POST"
+            )
+        except (TwilioException, httpx.HTTPError) as error:
+            raise _error("announce to conference", error) from None
+
     async def end_call(self, call_id: str) -> None:
         try:
             info = await self.fetch_call(call_id)

@@ -1,5 +1,5 @@
 """Conference bridges: the caller's wait loop (``/voice/hotline/bridge``), the invitees'
-calls, the room's hold music and events. URLs carry only the bridge id and invitation
+calls, the room's hold music, events and announcements. URLs carry only the bridge id and invitation
 number; every reply is rendered from what the service committed.
 """
 
@@ -56,8 +56,15 @@ async def left(bridge_id: int, request: Request) -> Response:
 async def conference(bridge_id: int, request: Request) -> Response:
     form = await _form(request)
     event, call_sid = form.get("StatusCallbackEvent", ""), form.get("CallSid", "")
-    await _calls(request).conference_event(bridge_id, event, call_sid)
+    conference_sid = form.get("ConferenceSid", "")
+    await _calls(request).conference_event(bridge_id, event, call_sid, conference_sid)
     return Response(status_code=204)
+
+
+@router.post("/bridge/{bridge_id}/announce/{index}")
+async def announce(bridge_id: int, index: int, request: Request) -> Response:
+    """What the carrier plays to the whole room: who joined (event ``index``)."""
+    return twiml(request, await _calls(request).announcement(bridge_id, index))
 
 
 @router.post("/bridge/{bridge_id}/invite/{number}")
