@@ -334,6 +334,7 @@ def _hotline_config(settings: Settings) -> HotlineConfig:
         groups=tuple(settings.hotline_groups),
         default_severity=settings.hotline_default_severity,
         max_recording=settings.hotline_max_recording,
+        menu_timeout=settings.hotline_menu_timeout,
         transcript_wait=timedelta(seconds=settings.transcript_wait),
         wait_mode=settings.wait_mode,
         wait_phrases=tuple(settings.wait_phrases),

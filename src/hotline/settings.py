@@ -162,6 +162,7 @@ class Settings(BaseSettings):
         None, ge=1, le=5, validation_alias="HOTLINE_DEFAULT_SEVERITY"
     )
     hotline_max_recording: int = Field(90, ge=5, le=600, validation_alias="HOTLINE_MAX_RECORDING")
+    hotline_menu_timeout: int = Field(8, ge=3, le=60, validation_alias="HOTLINE_MENU_TIMEOUT")
     transcript_wait: int = Field(45, ge=0, le=600, validation_alias="HOTLINE_TRANSCRIPT_WAIT")
     # Conference bridges: how long the caller waits for a first joiner before the group is
     # sent the code, how long a bridge stays open, how long an invitation rings.

@@ -192,9 +192,10 @@ async def test_a_caller_who_hangs_up_while_holding_closes_the_bridge(database_ur
 
 
 async def _hang_up_while_holding(h: Hotline) -> None:
-    # The menu, recording and confirmation take about 42 simulated seconds; the invitations
-    # ring for 120 from then on. Carol hangs up in between, while holding.
-    sid = await open_bridge(h, hangup_after=50)
+    # The menu, recording and confirmation take about 42 simulated seconds (more on a busy
+    # machine: webhooks count in real time); the invitations ring for 120 from then on.
+    # Carol hangs up in between, while holding.
+    sid = await open_bridge(h, hangup_after=65)
     await h.simulator.wait_for_call_end(sid, timeout=30)
     await h.simulator.idle(timeout=30)
     [bridge] = await bridges(h)
@@ -220,6 +221,7 @@ async def test_configured_phrases_and_voice_are_what_callers_hear(database_url: 
         hotline_phrases={"menu_intro": "Ops line.", "ask_bridge_code": "Bridge code please."},
         tts_voice="Polly.Brian",
         tts_language="en-GB",
+        hotline_menu_timeout=12,
     ) as h:
         await h.person("Carol Caller", CALLER)
         sid = await h.simulator.inbound_call(
@@ -230,3 +232,5 @@ async def test_configured_phrases_and_voice_are_what_callers_hear(database_url: 
         assert says[0]["text"].startswith("Ops line. For joining an open bridge, press 1.")
         assert says[1]["text"] == "Bridge code please."
         assert {(e["voice"], e["language"]) for e in says} == {("Polly.Brian", "en-GB")}
+        answer = next(e for e in h.simulator.call_log(sid) if e["kind"] == "webhook")
+        assert 'timeout="12"' in answer["body"]  # HOTLINE_MENU_TIMEOUT

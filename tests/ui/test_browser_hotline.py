@@ -52,9 +52,13 @@ async def people(h: Hotline) -> None:
 
 @pytest.fixture
 async def transcribing(tmp_path: Path) -> AsyncIterator[Hotline]:
-    # A fifth of real time: slow enough for a browser to press keys while a prompt listens.
+    # A fifth of real time, and prompts that listen 30 simulated seconds (6 real ones): time
+    # for a browser to press keys while a prompt listens, even on a busy machine.
     async with running_hotline(
-        f"sqlite:///{tmp_path / 'ui.db'}", simulator_time_scale=0.2, hotline_transcriber="local"
+        f"sqlite:///{tmp_path / 'ui.db'}",
+        simulator_time_scale=0.2,
+        hotline_menu_timeout=30,
+        hotline_transcriber="local",
     ) as h:
         await people(h)
         yield h

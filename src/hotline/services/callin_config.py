@@ -22,6 +22,7 @@ class HotlineConfig:
     groups: tuple[str, ...] = ()
     default_severity: int | None = None
     max_recording: int = 90
+    menu_timeout: int = 8  # seconds a prompt waits for a key
     transcript_wait: timedelta = timedelta(seconds=45)
     wait_mode: str = "static"  # joke | phrase | static (hotline.services.wait_phrases)
     wait_phrases: tuple[str, ...] = ("Still working on your message. Thank you for holding.",)

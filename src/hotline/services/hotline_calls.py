@@ -419,6 +419,7 @@ class HotlineCalls:
             groups=groups,
             default_severity=self.config.default_severity,
             max_recording=self.config.max_recording,
+            timeout=self.config.menu_timeout,
             phrases=self.config.phrases,
         )
 
