@@ -2,8 +2,10 @@
 persist it per CallSid and carry out what it decides, all in one transaction per webhook.
 
 Each webhook loads the conversation (locked), rebuilds the :class:`Menu` from configuration
-and the directory, feeds one event to :func:`hotline_menu.decide`, executes the commands
-(PIN check, incident, alert) and saves the new state; the web layer renders the prompts.
+and the groups snapshotted when the call came in, feeds one event to
+:func:`hotline_menu.decide`, executes the commands (PIN check, incident, alert, bridge, live
+call) and saves the new state; the web layer renders the prompts. What the caller is handed
+over to plugs in through :mod:`hotline.services.callin_ports`.
 
 The outcome of a confirmed message waits for the carrier's transcript, at most
 :attr:`HotlineConfig.transcript_wait`; past it the incident or alert goes out with
@@ -15,7 +17,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from hotline.domain import hotline_menu as hm
 from hotline.domain import voice as v
@@ -31,6 +32,14 @@ from hotline.services.callin_outcomes import (
     Message,
     Outcomes,
 )
+from hotline.services.callin_ports import (
+    BridgeHost,
+    CarrierLinks,
+    Forwarder,
+    Handed,
+    LiveCallStarter,
+    RecordingLinks,
+)
 from hotline.services.conversation_codec import dump, load
 from hotline.services.paging import PagingService
 from hotline.services.wait_phrases import next_phrase
@@ -38,8 +47,6 @@ from hotline.services.wait_phrases import next_phrase
 log = logging.getLogger("hotline.callin")
 
 NOT_SET_UP = "Sorry, this line is not set up yet. Please contact your on-call team another way."
-
-Handed = hm.OutcomeStored | hm.OutcomeFailed
 
 
 @dataclass(frozen=True)
@@ -62,72 +69,6 @@ class RecentCall:
     action: str | None
     group: str | None
     reference: str | None  # the incident id, alert summary or bridge code it produced
-
-
-class LiveCallStarter(Protocol):
-    """Starts the live-call hunt for a caller (the live-call capability)."""
-
-    async def start(
-        self, uow: UnitOfWork, record: CallRecord, group: str, now: datetime
-    ) -> Handed: ...
-
-    async def caller_gone(self, uow: UnitOfWork, call_sid: str, now: datetime) -> None:
-        """The caller's call ended: stop their hunt at once."""
-        ...
-
-    async def incident_opened(
-        self, uow: UnitOfWork, record: CallRecord, incident_id: int, now: datetime
-    ) -> None:
-        """The caller's message became an incident (after an unanswered hunt: link them)."""
-        ...
-
-
-class BridgeHost(Protocol):
-    """Opens conference bridges and lets callers join them by code."""
-
-    async def open(
-        self, uow: UnitOfWork, record: CallRecord, message: Message, now: datetime
-    ) -> Handed: ...
-
-    async def join(
-        self, uow: UnitOfWork, record: CallRecord, code: str, now: datetime
-    ) -> hm.OutcomeStored | hm.CodeRejected: ...
-
-    async def host_gone(self, uow: UnitOfWork, record: CallRecord, now: datetime) -> None:
-        """The caller's call ended (they may have opened a bridge)."""
-        ...
-
-
-class RecordingLinks(Protocol):
-    """Turns a carrier recording into the link Hotline hands out (and keeps the audio).
-    Called at the confirmation and again when the message goes out: the same recording of
-    the same call gives the same kept recording."""
-
-    async def link(
-        self, uow: UnitOfWork, record: CallRecord, recording_url: str, now: datetime
-    ) -> str: ...
-
-
-class Forwarder(Protocol):
-    """Forwards a stored call-in event elsewhere (e.g. an xMatters inbound trigger)."""
-
-    async def forward(
-        self,
-        uow: UnitOfWork,
-        action: Action,
-        message: Message,
-        severity: int | None,
-        now: datetime,
-    ) -> None: ...
-
-
-class CarrierLinks:
-    """The default :class:`RecordingLinks`: the carrier's own recording URL."""
-
-    async def link(
-        self, uow: UnitOfWork, record: CallRecord, recording_url: str, now: datetime
-    ) -> str:
-        return recording_url
 
 
 # --- the service --------------------------------------------------------------------------

@@ -52,7 +52,7 @@ class LiveCallConfig:
 
 
 class LiveCalls:
-    """Implements :class:`hotline.services.hotline_calls.LiveCallStarter`."""
+    """Implements :class:`hotline.services.callin_ports.LiveCallStarter`."""
 
     def __init__(self, paging: PagingService, config: LiveCallConfig) -> None:
         self.paging = paging

@@ -69,6 +69,7 @@ class PageJobs:
                 attempt.phone, config.from_number, earlier - RECONCILE_SLACK
             )
             sid = await self._adoptable(calls, earlier)
+        adopted = sid is not None
         if sid is None:
             base = f"{config.public_url}/voice/page/{token}"
             sid = await self.carrier.place_call(
@@ -91,11 +92,13 @@ class PageJobs:
             if fresh.state == "placing":
                 fresh.state = "placed"
             await uow.incidents.save_attempt(fresh)
-            # If the final status callback never arrives (we were down), ask the carrier.
+            # If the final status callback never arrives (we were down), ask the carrier;
+            # at once for an adopted call: it may have ended while we were down.
+            check_at = now if adopted else now + timedelta(seconds=fresh.timeout) + CHECK_GRACE
             uow.jobs.enqueue(
                 "check_call",
                 {"attempt": token},
-                run_at=now + timedelta(seconds=fresh.timeout) + CHECK_GRACE,
+                run_at=check_at,
                 incident_id=fresh.incident_id,
             )
 

@@ -1,5 +1,5 @@
 """Forward stored call-in events to an xMatters inbound trigger (the
-:class:`~hotline.services.hotline_calls.Forwarder` of the call-in hotline).
+:class:`~hotline.services.callin_ports.Forwarder` of the call-in hotline).
 
 The seed posted its whole request object, settings and keys included (seed B.11). Here the
 body is built from a whitelist and nothing else: who gets it, what kind of event, severity,
