@@ -5,7 +5,7 @@ drops an announcement the carrier refuses for good."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import httpx
 import pytest
@@ -17,6 +17,7 @@ from hotline.domain.voice import Say
 from hotline.ports import CarrierError, Job, UnitOfWork
 from hotline.services.bridge_calls import BridgeCalls
 from tests.conftest import NOW
+from tests.support.bridges import a_bridge
 from tests.support.carrier import RunningCarrier, running_carrier
 
 UNKNOWN_ROOM = "CF" + "0" * 32
@@ -40,20 +41,8 @@ def twilio(carrier: RunningCarrier, http: httpx.AsyncClient, base: str = "") -> 
 
 
 def new_bridge() -> Bridge:
-    return Bridge(
-        code="123456",
-        group="ops",
-        room="hotline-bridge-1",
-        host_call="CA-host",
-        host="Carol",
-        caller="+12025550131",
-        transcript="help",
-        recording="https://hotline/r/1",
-        opened_at=NOW,
-        join_deadline=NOW + timedelta(minutes=2),
-        expires_at=NOW + timedelta(hours=4),
-        invites=[Invite(1, "Ann", "+12025550111", call_sid="CA-ann")],
-    )
+    ann = Invite(1, "Ann", "+12025550111", call_sid="CA-ann")
+    return a_bridge(NOW, ann, room="hotline-bridge-1")
 
 
 async def stored_room(container: Container) -> tuple[int, int]:

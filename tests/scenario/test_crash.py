@@ -66,7 +66,7 @@ class Server:
                     if (await client.get(self.url + "/healthz")).status_code == 200:
                         return
                 except httpx.HTTPError:
-                    pass
+                    pass  # not listening yet: try again
                 await asyncio.sleep(0.05)
         raise AssertionError("hotline serve did not start")
 

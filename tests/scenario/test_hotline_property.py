@@ -89,7 +89,7 @@ class Speak:
 
 @dataclass(frozen=True)
 class HangUp:
-    pass
+    """The caller hangs up (the carrier's final status callback)."""
 
 
 @dataclass(frozen=True)

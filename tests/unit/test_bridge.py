@@ -22,25 +22,14 @@ from hotline.domain.bridge import (
     spoken_digits,
 )
 from hotline.domain.voice import CallStatus
+from tests.support.bridges import a_bridge
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
 def bridge(*names: str) -> Bridge:
-    return Bridge(
-        code="123456",
-        group="ops",
-        room="room",
-        host_call="CA1",
-        host="Carol",
-        caller="+12025550131",
-        transcript="help",
-        recording="https://hotline/r/1",
-        opened_at=NOW,
-        join_deadline=NOW + timedelta(minutes=2),
-        expires_at=NOW + timedelta(hours=4),
-        invites=[Invite(n, name, f"+1202555011{n}") for n, name in enumerate(names, 1)],
-    )
+    invites = [Invite(n, name, f"+1202555011{n}") for n, name in enumerate(names, 1)]
+    return a_bridge(NOW, *invites, host_call="CA1")
 
 
 def test_the_host_holds_and_hears_the_code_first() -> None:

@@ -15,28 +15,18 @@ from hotline.domain.bridge import (
     left,
 )
 from hotline.domain.hotline_config import fill
+from tests.support.bridges import a_bridge
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(seconds=30)
 
 
 def bridge() -> Bridge:
-    b = Bridge(
-        code="123456",
-        group="ops",
-        room="room",
-        host_call="CA-host",
-        host="Carol",
-        caller="+12025550131",
-        transcript="help",
-        recording="https://hotline/r/1",
-        opened_at=NOW,
-        join_deadline=NOW + timedelta(minutes=2),
-        expires_at=NOW + timedelta(hours=4),
-        invites=[Invite(1, "Ann", "+12025550111", call_sid="CA-ann")],
+    return a_bridge(
+        NOW,
+        Invite(1, "Ann", "+12025550111", call_sid="CA-ann"),
+        Invite(2, "Bob", "+12025550112", call_sid="CA-bob"),
     )
-    b.invites.append(Invite(2, "Bob", "+12025550112", call_sid="CA-bob"))
-    return b
 
 
 def connect_host_after(b: Bridge, invite: Invite) -> None:

@@ -199,7 +199,7 @@ class LegEnded:
 
 @dataclass(frozen=True, slots=True)
 class CallerHungUp:
-    pass
+    """The caller's call ended: the hunt stops, whatever it was doing."""
 
 
 @dataclass(frozen=True, slots=True)
