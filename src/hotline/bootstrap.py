@@ -164,10 +164,10 @@ def build(settings: Settings, clock: Clock | None = None) -> Container:
     http = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
     twilio = make_client(account.account_sid, account.auth_token, settings.carrier_api_url, http)
     carrier = TwilioCarrier(twilio)
-    wake: list[Worker] = []
+    workers: list[Worker] = []  # the worker needs the services, which need units of work
 
     def uow(read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(sessions, on_jobs=lambda: wake[0].wake(), read_only=read_only)
+        return SqlUnitOfWork(sessions, workers[0], read_only=read_only)
 
     clock = clock or SystemClock()
     paging = PagingService(
@@ -228,7 +228,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Container:
             await page_jobs.on_dead(job, error)
 
     worker = Worker(job_store, handlers, clock, on_dead=on_dead, lease=JOB_LEASE)
-    wake.append(worker)
+    workers.append(worker)
     simulator = None
     if settings.in_process_simulator:
         from hotline.simulator import Simulator

@@ -89,6 +89,7 @@ class Job:
     created_at: datetime
     incident_id: int | None = None
     deadline: datetime | None = None
+    ordering_key: str | None = None  # jobs sharing it run one at a time, in order
 
 
 class JobQueue(Protocol):
@@ -129,8 +130,14 @@ class IncidentRepository(Protocol):
     async def timeline(self, incident_id: int) -> list[TimelineEvent]: ...
     async def add_attempt(self, attempt: Attempt) -> None: ...
     async def attempt(self, token: str) -> Attempt | None: ...
-    async def get_by_attempt(self, token: str) -> Incident | None:
-        """The incident an attempt belongs to, its row locked for this transaction."""
+    async def placed(self, token: str, call_sid: str) -> Attempt | None:
+        """Store the id of the attempt's call unless it has one, and move a queued attempt
+        to placed; without locking the incident. None: no such attempt."""
+        ...
+
+    async def get_by_attempt(self, token: str, *, for_update: bool = True) -> Incident | None:
+        """The incident an attempt belongs to, its row locked for this transaction unless
+        ``for_update`` is false."""
         ...
 
     async def attempt_by_number(self, incident_id: int, number: int) -> Attempt | None: ...

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import update
 
+from hotline.adapters.db.tables import JobRow
 from hotline.simulator import PhoneScript
 from tests.conftest import API_TOKEN
 from tests.scenario.conftest import HOTLINE_NUMBER, Hotline, free_port, running_hotline
@@ -122,13 +124,31 @@ async def test_sigkill_while_an_agent_is_ringing_then_restart(
 async def test_a_call_placed_just_before_a_crash_is_adopted_not_placed_again(
     database_url: str,
 ) -> None:
-    """The worker died between the carrier creating the call and us storing its id."""
+    """The worker died between the carrier creating the call and us storing its id: the
+    attempt is still queued, and its place_call job runs a second time."""
     # Real time: agent 1's phone rings for the whole test, however slow the machine is.
     async with running_hotline(database_url, simulator_time_scale=1.0) as h:
-        await _adopt_half_placed_call(h)
+        await _adopt_half_placed_call(h, state="queued", tried_before=True)
 
 
-async def _adopt_half_placed_call(h: Hotline) -> None:
+async def test_a_call_placed_before_a_crash_is_ended_if_the_incident_was_stopped_meanwhile(
+    database_url: str,
+) -> None:
+    """The incident was acknowledged before the crashed run could store the call's id: the
+    run after the crash finds the call at the carrier and ends it."""
+    async with running_hotline(database_url, simulator_time_scale=1.0) as h:
+        await _adopt_half_placed_call(h, state="queued", tried_before=True, stop_first=True)
+
+
+async def test_an_attempt_left_placing_by_an_older_version_is_adopted(database_url: str) -> None:
+    """Versions before 2026-11-22 marked an attempt "placing" before asking the carrier."""
+    async with running_hotline(database_url, simulator_time_scale=1.0) as h:
+        await _adopt_half_placed_call(h, state="placing", tried_before=False)
+
+
+async def _adopt_half_placed_call(
+    h: Hotline, *, state: str, tried_before: bool, stop_first: bool = False
+) -> None:
     await directory(h, ring_timeout=600)
     h.phone(AGENT1, answer_after=1000)
     created = await h.incident(title="Half placed")
@@ -144,16 +164,32 @@ async def _adopt_half_placed_call(h: Hotline) -> None:
     async with h.container.paging.unit_of_work() as uow:
         stored = (await uow.incidents.attempts(created["id"]))[0]
         original_sid = stored.call_sid
-        stored.state, stored.call_sid = "placing", None
+        stored.state, stored.call_sid = state, None
         stored.placing_at = h.container.clock.now() - timedelta(seconds=1)
+        if state == "queued":
+            stored.placing_at = None
         await uow.incidents.save_attempt(stored)
+        now = h.container.clock.now()
+        later = now + timedelta(hours=1)  # not handed to the worker when written
         uow.jobs.enqueue(
             "place_call",
             {"attempt": stored.token},
-            run_at=h.container.clock.now(),
+            run_at=later if tried_before else now,
             incident_id=created["id"],
         )
         await uow.commit()
+    if tried_before:  # as a crashed run leaves it: tried once, claimable again
+        async with h.container.paging.unit_of_work() as uow:
+            await uow.session.execute(  # type: ignore[attr-defined]
+                update(JobRow)
+                .where(JobRow.kind == "place_call", JobRow.run_at == later)
+                .values(tries=1, run_at=now - timedelta(seconds=1), created_at=now)
+            )
+            await uow.commit()
+        if stop_first:
+            stopped = await h.api.post(f"/api/v1/incidents/{created['id']}/acknowledge", json={})
+            assert stopped.status_code == 200, stopped.text
+        h.container.worker.wake()
     for _ in range(3000):
         async with h.container.paging.unit_of_work() as uow:
             again = (await uow.incidents.attempts(created["id"]))[0]
@@ -162,3 +198,9 @@ async def _adopt_half_placed_call(h: Hotline) -> None:
         await asyncio.sleep(0.01)
     assert again.call_sid == original_sid
     assert len(calls_to(h, AGENT1)) == 1
+    if stop_first:  # the adopted call is hung up, not left ringing
+        for _ in range(3000):
+            if calls_to(h, AGENT1)[0]["status"] in ("canceled", "completed"):
+                break
+            await asyncio.sleep(0.01)
+        assert calls_to(h, AGENT1)[0]["status"] == "canceled"

@@ -129,6 +129,31 @@ async def test_acknowledge_through_the_api_stops_a_ringing_call(hotline: Hotline
     assert [c["status"] for c in calls_to(h, AGENT1)] == ["canceled"]
 
 
+async def test_acknowledge_while_the_call_is_being_placed_ends_it(hotline: Hotline) -> None:
+    """The first try of place_call asks the carrier without reading the incident again:
+    an acknowledge that lands meanwhile ends the call as soon as its id is stored."""
+    h = hotline
+    await directory(h, ring_timeout=600)
+    h.phone(AGENT1, answer_after=1000)  # would ring for the whole test
+    await h.container.worker.stop()  # jobs wait until drained below, in a known order
+    created = await h.incident(title="Ack while placing")
+    response = await h.api.post(
+        f"/api/v1/incidents/{created['id']}/acknowledge", json={"by": "Ops lead"}
+    )
+    assert response.status_code == 200, response.text
+    assert calls_to(h, AGENT1) == []
+    await h.container.worker.drain()  # place_call rings the phone, then its call is ended
+    for _ in range(500):
+        calls = calls_to(h, AGENT1)
+        if calls and calls[0]["status"] in ("canceled", "completed"):
+            break
+        await asyncio.sleep(0.02)
+    assert [c["status"] for c in calls_to(h, AGENT1)] == ["canceled"]
+    incident = await h.fetch(created["id"])
+    assert incident["status"] == "accepted" and incident["assignee"] == "Ops lead"
+    assert outcomes(incident) == [("Agent One", "stopped")]
+
+
 async def test_forged_and_duplicate_webhooks_change_nothing(hotline: Hotline) -> None:
     h = hotline
     await directory(h)

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from hotline.domain import ladder as lad
-from hotline.domain.incident import Attempt
+from hotline.domain.incident import Attempt, Incident
 from hotline.domain.voice import CallStatus
 from hotline.ports import (
     CallInfo,
@@ -39,70 +39,91 @@ class PageJobs:
         self.mailer = mailer
 
     async def place_call(self, job: Job) -> None:
-        """Place the call for an attempt, exactly once even across crashes: an attempt found
-        half-placed is first looked up at the carrier and adopted if the call exists."""
+        """Place the call for an attempt, exactly once even across crashes.
+
+        The first try asks the carrier straight away, with the number and ring time the job
+        carries: the decision to call was committed a moment ago, and if the incident was
+        stopped since, the call is ended as soon as its id is stored (see :meth:`end_call`).
+        A job run again (``tries`` > 1: an earlier run may have died after the carrier
+        created the call, before its id was stored) first reads the attempt, and looks the
+        call up at the carrier to adopt it if it exists."""
         token = job.payload["attempt"]
-
-        async def claim(uow: UnitOfWork, now: datetime) -> tuple[Attempt, datetime | None] | None:
-            found = await self.calls.locked(uow, token)
-            if found is None:
-                return None
-            incident, attempt = found
-            if attempt.state not in ("queued", "placing") or not self.calls.current(
-                incident, attempt
-            ):
-                return None
-            earlier = attempt.placing_at if attempt.state == "placing" else None
-            attempt.state = "placing"
-            attempt.placing_at = earlier or now
-            await uow.incidents.save_attempt(attempt)
-            return attempt, earlier
-
-        claimed = await self.paging.transact(claim)
-        if claimed is None:
-            return
-        attempt, earlier = claimed
         config = self.paging.config
+        to, timeout = job.payload.get("to"), job.payload.get("timeout")
         sid = None
-        if earlier is not None:
-            calls = await self.carrier.find_calls(
-                attempt.phone, config.from_number, earlier - RECONCILE_SLACK
-            )
-            sid = await self._adoptable(calls, earlier)
+        if job.tries > 1 or to is None or timeout is None:  # no "to": written by older versions
+            found = await self._unplaced(token)
+            if found is None:
+                return
+            incident, attempt = found
+            to, timeout = attempt.phone, attempt.timeout
+            if job.tries > 1 or attempt.state == "placing":  # "placing": older versions
+                since = attempt.placing_at or job.created_at
+                calls = await self.carrier.find_calls(
+                    to, config.from_number, since - RECONCILE_SLACK
+                )
+                sid = await self._adoptable(calls, since)
+            if sid is None and not self.calls.current(incident, attempt):
+                await self._never_placed(token)  # stopped before any call was made
+                return
         adopted = sid is not None
         if sid is None:
             base = f"{config.public_url}/voice/page/{token}"
             sid = await self.carrier.place_call(
                 CallRequest(
-                    to=attempt.phone,
+                    to=to,
                     from_=config.from_number,
                     url=base,
                     status_callback=base + "/status",
-                    timeout=attempt.timeout,
+                    timeout=int(timeout),
                     machine_detection=config.machine_detection,
                 )
             )
 
         async def record(uow: UnitOfWork, now: datetime) -> None:
-            found = await self.calls.locked(uow, token)
-            if found is None:
+            placed = await uow.incidents.placed(token, sid)
+            if placed is None:
                 return
-            _, fresh = found
-            fresh.call_sid = fresh.call_sid or sid
-            if fresh.state == "placing":
-                fresh.state = "placed"
-            await uow.incidents.save_attempt(fresh)
+            incident = await uow.incidents.get_by_attempt(token, for_update=False)
+            if (
+                placed.state != "ended"
+                and incident is not None
+                and not self.calls.current(incident, placed)
+            ):
+                # stopped (acknowledged, resolved) while the call was being placed
+                uow.jobs.enqueue(
+                    "end_call", {"attempt": token}, run_at=now, incident_id=placed.incident_id
+                )
             # If the final status callback never arrives (we were down), ask the carrier;
             # at once for an adopted call: it may have ended while we were down.
-            check_at = now if adopted else now + timedelta(seconds=fresh.timeout) + CHECK_GRACE
+            check_at = now if adopted else now + timedelta(seconds=placed.timeout) + CHECK_GRACE
             uow.jobs.enqueue(
                 "check_call",
                 {"attempt": token},
                 run_at=check_at,
-                incident_id=fresh.incident_id,
+                incident_id=placed.incident_id,
             )
 
         await self.paging.transact(record)
+
+    async def _unplaced(self, token: str) -> tuple[Incident, Attempt] | None:
+        """The attempt and its incident, if no call of the attempt is known to exist yet."""
+        async with self.paging.unit_of_work(read_only=True) as uow:
+            found = await self.calls.locked(uow, token, lock=False)
+        if found is None or found[1].state not in ("queued", "placing"):
+            return None
+        return found
+
+    async def _never_placed(self, token: str) -> None:
+        """An attempt whose call will never be placed ends (so ending its call stops waiting)."""
+
+        async def work(uow: UnitOfWork, now: datetime) -> None:
+            stale = await uow.incidents.attempt(token)
+            if stale is not None and stale.state in ("queued", "placing") and not stale.call_sid:
+                stale.state, stale.ended_at = "ended", now
+                await uow.incidents.save_attempt(stale)
+
+        await self.paging.transact(work)
 
     async def _adoptable(self, calls: list[CallInfo], since: datetime) -> str | None:
         """The call our crashed attempt created: not one another attempt already owns (two
@@ -116,8 +137,8 @@ class PageJobs:
     async def end_call(self, job: Job) -> None:
         async with self.paging.unit_of_work(read_only=True) as uow:
             attempt = await uow.incidents.attempt(job.payload["attempt"])
-        if attempt is None or attempt.state in ("queued", "ended"):
-            return  # never placed (place_call will skip it) or already over
+        if attempt is None or attempt.state == "ended":
+            return  # already over, or never to be placed
         if attempt.call_sid is None:
             raise _NotYet("the call is being placed; ending it once it has an id")
         await self.carrier.end_call(attempt.call_sid)

@@ -223,7 +223,8 @@ class PagingService:
             await uow.incidents.add_attempt(attempt)
             uow.jobs.enqueue(
                 "place_call",
-                {"attempt": attempt.token},
+                # what the first try needs, so that it asks the carrier without a read
+                {"attempt": attempt.token, "to": attempt.phone, "timeout": attempt.timeout},
                 run_at=now,
                 incident_id=incident.id,
                 deadline=now + PLACE_CALL_DEADLINE,

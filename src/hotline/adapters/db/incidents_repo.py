@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import fields
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.adapters.db import ladder_json
@@ -23,6 +23,10 @@ class SqlIncidentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
         self._rows: dict[int, IncidentRow] = {}
+        # Attempt rows read or added in this unit of work, by token. Changes to an attempt
+        # happen under its incident's lock, except placed() (which sets only the call id
+        # and queued -> placed), so a row read after taking the lock stays current.
+        self._attempts: dict[str, AttemptRow] = {}
 
     @staticmethod
     def _incident(row: IncidentRow) -> Incident:
@@ -92,13 +96,14 @@ class SqlIncidentRepository:
         self._copy(incident, row)
         await self._s.flush()
 
-    async def get_by_attempt(self, token: str) -> Incident | None:
+    async def get_by_attempt(self, token: str, *, for_update: bool = True) -> Incident | None:
         query = (
             select(IncidentRow)
             .join(AttemptRow, AttemptRow.incident_id == IncidentRow.id)
             .where(AttemptRow.token == token)
-            .with_for_update(of=IncidentRow)
         )
+        if for_update:
+            query = query.with_for_update(of=IncidentRow)
         row = (await self._s.execute(query)).scalar_one_or_none()
         if row is None:
             return None
@@ -152,8 +157,10 @@ class SqlIncidentRepository:
         return [TimelineEvent(r.at, r.kind, r.detail, r.data or {}) for r in rows.scalars()]
 
     async def add_attempt(self, attempt: Attempt) -> None:
-        self._s.add(AttemptRow(**{name: getattr(attempt, name) for name in _ATTEMPT_FIELDS}))
+        row = AttemptRow(**{name: getattr(attempt, name) for name in _ATTEMPT_FIELDS})
+        self._s.add(row)
         await self._s.flush()
+        self._attempts[row.token] = row
 
     @staticmethod
     def _attempt(row: AttemptRow) -> Attempt:
@@ -161,14 +168,27 @@ class SqlIncidentRepository:
 
     async def _attempt_row(self, *conditions: object) -> AttemptRow | None:
         query = select(AttemptRow).where(*conditions).execution_options(populate_existing=True)  # type: ignore[arg-type]
-        return (await self._s.execute(query)).scalar_one_or_none()
+        row = (await self._s.execute(query)).scalar_one_or_none()
+        if row is not None:
+            self._attempts[row.token] = row
+        return row
+
+    async def _attempt_by_token(self, token: str) -> AttemptRow | None:
+        return self._attempts.get(token) or await self._attempt_row(AttemptRow.token == token)
 
     async def attempt(self, token: str) -> Attempt | None:
-        row = await self._attempt_row(AttemptRow.token == token)
+        row = await self._attempt_by_token(token)
         return self._attempt(row) if row else None
 
     async def attempt_by_number(self, incident_id: int, number: int) -> Attempt | None:
-        row = await self._attempt_row(
+        row = next(
+            (
+                r
+                for r in self._attempts.values()
+                if (r.incident_id, r.number) == (incident_id, number)
+            ),
+            None,
+        ) or await self._attempt_row(
             AttemptRow.incident_id == incident_id, AttemptRow.number == number
         )
         return self._attempt(row) if row else None
@@ -197,8 +217,30 @@ class SqlIncidentRepository:
         )
         return [self._attempt(r) for r in rows.scalars()]
 
+    async def placed(self, token: str, call_sid: str) -> Attempt | None:
+        """Store the id of an attempt's call (unless it has one) and mark it placed (unless
+        it moved on meanwhile), in one statement that needs no lock on the incident."""
+        query = (
+            update(AttemptRow)
+            .where(AttemptRow.token == token)
+            .values(
+                call_sid=func.coalesce(AttemptRow.call_sid, call_sid),
+                state=case(
+                    (AttemptRow.state.in_(("queued", "placing")), "placed"),
+                    else_=AttemptRow.state,
+                ),
+            )
+            .returning(AttemptRow)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        )
+        row = (await self._s.execute(query)).scalar_one_or_none()
+        if row is None:
+            return None
+        self._attempts[token] = row
+        return self._attempt(row)
+
     async def save_attempt(self, attempt: Attempt) -> None:
-        row = await self._attempt_row(AttemptRow.token == attempt.token)
+        row = await self._attempt_by_token(attempt.token)
         if row is None:
             raise NotFound(f"no call attempt {attempt.token}")
         for name in _ATTEMPT_FIELDS:

@@ -3,13 +3,18 @@
 Claiming is portable: on PostgreSQL rows are locked ``FOR UPDATE SKIP LOCKED`` so several
 processes share the table; on SQLite, transactions are already serialised (BEGIN IMMEDIATE).
 A job whose lease expired (its worker died) is claimed again.
+
+A job due at once, with no ordering key, is written already claimed when a running worker
+in this process will take it (:class:`Dispatcher`): after the commit it is handed straight
+to that worker, with no claiming transaction in between. If the process dies first, its
+lease runs out (or, on SQLite, the next start releases it) and any worker claims it again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,14 +24,35 @@ from hotline.adapters.db.tables import JobRow
 from hotline.ports import Job
 
 PENDING, RUNNING, DONE, DEAD = "pending", "running", "done", "dead"
+FINISH_CHUNK = 100  # jobs per UPDATE: SQLite refuses expressions nested 1,000 deep
 T = TypeVar("T")
+
+
+class Dispatcher(Protocol):
+    """A worker in this process that runs jobs handed to it after their commit."""
+
+    lease: timedelta
+
+    def now(self) -> datetime: ...
+
+    def takes_jobs(self) -> bool:
+        """Whether jobs claimed for it now will be run (it is started and not stopping)."""
+        ...
+
+    def committed(self, jobs: list[Job], later: datetime | None) -> None:
+        """New jobs were committed. ``jobs`` were claimed for this worker: run them;
+        ``later`` is when the earliest of the others is due (None: there are none)."""
+        ...
 
 
 class SqlJobQueue:
     """Implements :class:`hotline.ports.JobQueue` plus the worker's side."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, dispatcher: Dispatcher | None = None) -> None:
         self._s = session
+        self._dispatcher = dispatcher
+        self._claimed: list[JobRow] = []
+        self.later: datetime | None = None  # the earliest run_at of the jobs not claimed
         self.enqueued = 0
 
     def enqueue(
@@ -39,20 +65,29 @@ class SqlJobQueue:
         ordering_key: str | None = None,
         deadline: datetime | None = None,
     ) -> None:
-        self._s.add(
-            JobRow(
-                kind=kind,
-                payload=payload,
-                incident_id=incident_id,
-                ordering_key=ordering_key,
-                status=PENDING,
-                tries=0,
-                run_at=run_at,
-                created_at=run_at,
-                deadline=deadline,
-            )
+        row = JobRow(
+            kind=kind,
+            payload=payload,
+            incident_id=incident_id,
+            ordering_key=ordering_key,
+            status=PENDING,
+            tries=0,
+            run_at=run_at,
+            created_at=run_at,
+            deadline=deadline,
         )
+        d = self._dispatcher
+        if ordering_key is None and d is not None and d.takes_jobs() and run_at <= d.now():
+            row.status, row.tries, row.locked_until = RUNNING, 1, d.now() + d.lease
+            self._claimed.append(row)
+        else:
+            self.later = run_at if self.later is None else min(self.later, run_at)
+        self._s.add(row)
         self.enqueued += 1
+
+    def claimed_jobs(self) -> list[Job]:
+        """The jobs written already claimed (their ids are known once flushed)."""
+        return [_job(r) for r in self._claimed]
 
     @staticmethod
     def _unblocked() -> Any:
@@ -84,10 +119,7 @@ class SqlJobQueue:
             row.locked_until = now + lease
             row.tries += 1
         await self._s.flush()
-        return [
-            Job(r.id, r.kind, dict(r.payload), r.tries, r.created_at, r.incident_id, r.deadline)
-            for r in rows
-        ]
+        return [_job(r) for r in rows]
 
     def _ours(self, job: Job) -> Any:
         """The row as we claimed it: if our lease ran out and another worker took the job
@@ -96,8 +128,16 @@ class SqlJobQueue:
             JobRow.id == job.id, JobRow.status == RUNNING, JobRow.tries == job.tries
         )
 
-    async def finish(self, job: Job) -> None:
-        await self._s.execute(self._ours(job).values(status=DONE, locked_until=None))
+    async def finish(self, jobs: list[Job]) -> None:
+        """Mark jobs done, each only as we claimed it (see :meth:`_ours`)."""
+        for start in range(0, len(jobs), FINISH_CHUNK):
+            chunk = jobs[start : start + FINISH_CHUNK]
+            ours = or_(*(and_(JobRow.id == j.id, JobRow.tries == j.tries) for j in chunk))
+            await self._s.execute(
+                update(JobRow)
+                .where(JobRow.status == RUNNING, ours)
+                .values(status=DONE, locked_until=None)
+            )
 
     async def retry(self, job: Job, at: datetime, error: str) -> None:
         await self._s.execute(
@@ -131,6 +171,19 @@ class SqlJobQueue:
         return [(k, s, t, e) for k, s, t, e in rows]
 
 
+def _job(r: JobRow) -> Job:
+    return Job(
+        r.id,
+        r.kind,
+        dict(r.payload),
+        r.tries,
+        r.created_at,
+        r.incident_id,
+        r.deadline,
+        r.ordering_key,
+    )
+
+
 class SqlJobStore:
     """The worker's job store: each call is one short transaction of its own."""
 
@@ -144,8 +197,8 @@ class SqlJobStore:
     async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[Job]:
         return await self._in_tx(lambda q: q.claim(now, lease, limit))
 
-    async def finish(self, job: Job) -> None:
-        await self._in_tx(lambda q: q.finish(job))
+    async def finish(self, jobs: list[Job]) -> None:
+        await self._in_tx(lambda q: q.finish(jobs))
 
     async def retry(self, job: Job, at: datetime, error: str) -> None:
         await self._in_tx(lambda q: q.retry(job, at, error))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Self
 
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +13,7 @@ from hotline.adapters.db.conversations_repo import SqlConversationRepository
 from hotline.adapters.db.directory_repo import SqlDirectoryRepository
 from hotline.adapters.db.engine import READ_ONLY
 from hotline.adapters.db.incidents_repo import SqlIncidentRepository
-from hotline.adapters.db.jobs_repo import SqlJobQueue
+from hotline.adapters.db.jobs_repo import Dispatcher, SqlJobQueue
 from hotline.adapters.db.live_calls_repo import SqlLiveCallRepository
 from hotline.adapters.db.recordings_repo import SqlRecordingRepository
 from hotline.domain.errors import ConcurrentChange, Conflict
@@ -30,12 +29,12 @@ class SqlUnitOfWork:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        on_jobs: Callable[[], None] | None = None,
+        dispatcher: Dispatcher | None = None,
         *,
         read_only: bool = False,
     ) -> None:
         self._sessions = sessions
-        self._on_jobs = on_jobs
+        self._dispatcher = dispatcher
         self._read_only = read_only
 
     async def __aenter__(self) -> Self:
@@ -44,7 +43,7 @@ class SqlUnitOfWork:
             await self.session.connection(execution_options={READ_ONLY: True})
         self.directory = SqlDirectoryRepository(self.session)
         self.incidents = SqlIncidentRepository(self.session)
-        self.jobs = SqlJobQueue(self.session)
+        self.jobs = SqlJobQueue(self.session, None if self._read_only else self._dispatcher)
         self.conversations = SqlConversationRepository(self.session)
         self.live_calls = SqlLiveCallRepository(self.session)
         self.bridges = SqlBridgeRepository(self.session)
@@ -67,10 +66,11 @@ class SqlUnitOfWork:
             ) from exc
 
     async def commit(self) -> None:
+        """Commit; then, if jobs were enqueued, tell the worker (no polling delay) and hand
+        it the jobs claimed for it."""
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
-        """Commit; then, if jobs were enqueued, wake the worker (no polling delay)."""
         await self.session.commit()
-        if self.jobs.enqueued and self._on_jobs is not None:
-            self._on_jobs()
-        self.jobs.enqueued = 0
+        if self.jobs.enqueued and self._dispatcher is not None:
+            self._dispatcher.committed(self.jobs.claimed_jobs(), self.jobs.later)
+        self.jobs = SqlJobQueue(self.session, self._dispatcher)
