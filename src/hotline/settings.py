@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     public_url: str = Field("http://127.0.0.1:8000", validation_alias="HOTLINE_PUBLIC_URL")
     carrier: Literal["simulator", "twilio"] = Field("simulator", validation_alias="HOTLINE_CARRIER")
     api_token: SecretStr | None = Field(None, validation_alias="HOTLINE_API_TOKEN")
+    # How many changing API requests run at once (the rest wait): calls under way first.
+    api_concurrency: int = Field(1, ge=1, le=1000, validation_alias="HOTLINE_API_CONCURRENCY")
     default_region: str = Field("US", validation_alias="HOTLINE_DEFAULT_REGION")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias="HOTLINE_LOG_LEVEL"

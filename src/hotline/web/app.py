@@ -13,6 +13,7 @@ from hotline.bootstrap import Container, build
 from hotline.settings import SIMULATOR_MOUNT, Settings, load_settings
 from hotline.web import errors, recordings, ui
 from hotline.web.api import bridges, directory, incidents, live_calls
+from hotline.web.intake import IntakeLimit
 from hotline.web.integrations import servicenow
 from hotline.web.voice import bridge as voice_bridge
 from hotline.web.voice import hold as voice_hold
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         lifespan=lifespan,
     )
     app.state.container = wired
+    app.add_middleware(IntakeLimit, limit=wired.settings.api_concurrency)
     errors.install(app)
     app.include_router(directory.router)
     app.include_router(incidents.router)
