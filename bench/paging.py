@@ -1,12 +1,19 @@
-"""Benchmark of page-out latency through the real server and its in-process simulator.
+"""Benchmark of page-out latency through the real server and the Twilio simulator.
 
 For each database (SQLite, PostgreSQL) and each size N, a fresh database and a fresh server
-(uvicorn on a free loopback port with the simulator mounted in it, as in the scenario tests)
-get a directory of two agents in one group and a policy with that group (ring timeout 5 s,
-1 round). Agent 1's phone never answers; agent 2 presses a key at the human check, then 1
-(accept). After a short warm-up, N concurrent ``GET /healthz`` give the baseline, then N
-incidents with distinct titles are created at once through the REST API; every one must end
-accepted by agent 2 after agent 1's no-answer.
+(uvicorn on a free loopback port) with a fresh simulator get a directory of two agents in
+one group and a policy with that group (ring timeout 5 s, 1 round). Agent 1's phone never
+answers; agent 2 presses a key at the human check, then 1 (accept). After a short warm-up,
+N concurrent ``GET /healthz`` give the baseline, then N incidents with distinct titles are
+created at once through the REST API; every one must end accepted by agent 2 after agent
+1's no-answer.
+
+Where the simulator runs (``--simulator``): ``process`` (the default, the production shape)
+starts ``hotline simulator`` in a process of its own and points the server at it with
+``TWILIO_API_BASE_URL``, so the carrier's work is not done in the server's process, as with
+Twilio; ``inline`` mounts it in the server process (Hotline's demo mode, as in the scenario
+tests), where both share one event loop and one core. The bench drives and reads either one
+the same way: phone scripts, the call list and call logs through the simulator's test API.
 
 Measured per incident, on the wall clock (one clock for every process on the machine):
 
@@ -23,20 +30,24 @@ Measured per incident, on the wall clock (one clock for every process on the mac
 Simulator times come from its call log (millisecond resolution); a callback's send time is
 its log time (written when the response came back) minus its duration. The load comes from
 a child process with a minimal HTTP/1.1 client (one connection per request), so it shares
-neither the server's event loop nor its CPU core. The ratios divide by the baseline's
-p50 and p99 (``/healthz`` runs a ``SELECT 1``).
+neither the server's event loop nor its CPU core; so does the polling of a separate
+simulator for the end of the calls. The ratios divide by the baseline's p50 and p99
+(``/healthz`` runs a ``SELECT 1``).
 
 Diagnostics under each table, over the incident phase: the server process's CPU time (all
-its threads), its event-loop lag (how late a 5 ms timer fires), database transactions, SQL
-statements and HTTP requests per incident, how long transactions stay open and, on SQLite,
-how long ``BEGIN IMMEDIATE`` waits for the write lock.
+its threads; with ``--simulator process`` that is Hotline's alone, the simulator being
+another process that does not count, with ``inline`` the simulator's work is in it too),
+its event-loop lag (how late a 5 ms timer fires), database transactions, SQL statements and
+HTTP requests per incident, how long transactions stay open and, on SQLite, how long
+``BEGIN IMMEDIATE`` waits for the write lock.
 
 A run stops waiting ``--deadline`` seconds after its first POST. What has not finished by
-then counts as an error, and in the percentiles as slower than the deadline (">60000");
+then counts as an error, and in the percentiles as slower than the deadline (">120000");
 the n column says how many incidents were measured.
 
     .venv/bin/python bench/paging.py                              # 100 and 1,000, both DBs
     .venv/bin/python bench/paging.py --sizes 100 --databases sqlite
+    .venv/bin/python bench/paging.py --simulator inline           # simulator in the server
     .venv/bin/python bench/paging.py --profile /tmp/paging-prof   # cProfile of the server
 """
 
@@ -57,21 +68,21 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from _common import (
+    FINAL_STATUSES,
     DbProbe,
     LogCounter,
     LoopLag,
     Server,
+    SimulatorControl,
+    SimulatorMode,
     database,
     percentile,
     print_profile,
     server,
 )
-
-if TYPE_CHECKING:
-    from hotline.simulator import Simulator
 
 # The load generator runs this file in a child process with the standard library only (and
 # bench/_common.py, which needs no more at import); Hotline, uvicorn, httpx, SQLAlchemy and
@@ -85,7 +96,6 @@ TIME_SCALE = 0.001  # simulated seconds x this = wall seconds: a 5 s ring lasts 
 RING_TIMEOUT = 5
 POLICY = "bench"
 WARM_UP = 3
-FINAL = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 
 
 def epoch(iso: str) -> float:
@@ -208,22 +218,13 @@ async def directory(s: Server) -> None:
     await d.create_policy(
         PolicyIn(name=POLICY, tiers=["agents"], rounds=1, round_delay=0, ring_timeout=RING_TIMEOUT)
     )
-    s.simulator.set_script(AGENT1, PhoneScript(mode="no-answer"))
-    s.simulator.set_script(AGENT2, PhoneScript(mode="answer", digits=[ANY_KEY, "1"]))
+    await s.sim.set_script(AGENT1, PhoneScript(mode="no-answer"))
+    await s.sim.set_script(AGENT2, PhoneScript(mode="answer", digits=[ANY_KEY, "1"]))
 
 
 async def settle(s: Server, calls: int, until: float) -> bool:
     """Wait (until the POSIX time ``until``) for ``calls`` call legs, all of them over."""
-    engine = s.simulator.engine
-    while len(engine.calls) < calls:
-        if time.time() > until:
-            return False
-        await asyncio.sleep(0.05)
-    try:
-        await s.simulator.idle(timeout=max(until - time.time(), 0.1))
-    except TimeoutError:
-        return False
-    return True
+    return await s.sim.wait_over(calls, until)
 
 
 async def warm_up(s: Server) -> None:
@@ -265,16 +266,17 @@ class Leg:
     failed_webhooks: int = 0
 
 
-def legs_by_token(sim: Simulator) -> dict[str, Leg]:
+async def legs_by_token(sim: SimulatorControl) -> dict[str, Leg]:
     """Every call leg, by the attempt token in its webhook URLs."""
     found: dict[str, Leg] = {}
-    for call in sim.calls:
-        log = sim.call_log(call["sid"])
+    calls = await sim.calls()
+    logs = await asyncio.gather(*(sim.call_log(call["sid"]) for call in calls))
+    for log in logs:
         created = next(epoch(e["at"]) for e in log if e["kind"] == "leg")
         leg = Leg(created, last_at=epoch(log[-1]["at"]))
         token = None
         for e in log:
-            if e["kind"] == "status" and e["status"] in FINAL and leg.ended is None:
+            if e["kind"] == "status" and e["status"] in FINAL_STATUSES and leg.ended is None:
                 leg.ended = epoch(e["at"])
             if e["kind"] != "webhook":
                 continue
@@ -284,7 +286,7 @@ def legs_by_token(sim: Simulator) -> dict[str, Leg]:
             if e["status"] is None or e["status"] >= 400:
                 leg.failed_webhooks += 1
             status = e["params"].get("CallStatus")
-            if e.get("purpose") == "status-callback" and status in FINAL:
+            if e.get("purpose") == "status-callback" and status in FINAL_STATUSES:
                 leg.final_status = status
                 leg.final_sent = epoch(e["at"]) - e["ms"] / 1000
         if token is not None:
@@ -324,7 +326,9 @@ class Run:
     took: float = 0.0
 
 
-async def measure(kind: str, size: int, deadline: float, profile: Path | None) -> Run:
+async def measure(
+    kind: str, size: int, deadline: float, profile: Path | None, simulator: SimulatorMode
+) -> Run:
     run = Run(kind, size, deadline)
     started, before = time.perf_counter(), os.getloadavg()[0]
     counter = LogCounter()
@@ -336,6 +340,7 @@ async def measure(kind: str, size: int, deadline: float, profile: Path | None) -
         async with database(kind) as url:
             async with server(
                 url,
+                simulator=simulator,
                 api_token=API_TOKEN,
                 simulator_time_scale=TIME_SCALE,
                 twilio_phone_number=HOTLINE_NUMBER,
@@ -372,7 +377,7 @@ async def measure(kind: str, size: int, deadline: float, profile: Path | None) -
                 run.transactions, run.statements = probe.transactions, probe.statements
                 run.lock_waits, run.held = list(probe.waits), list(probe.held)
                 run.log = Counter(counter.messages)
-                legs = legs_by_token(s.simulator)
+                legs = await legs_by_token(s.sim)
             # the server is down: what did not finish by the deadline no longer competes
             run.load = (before, os.getloadavg()[0])
             if profiler and profile:
@@ -519,18 +524,27 @@ def table(run: Run) -> str:
 
 
 async def bench(
-    sizes: list[int], databases: list[str], deadline: float, profile: Path | None
+    sizes: list[int],
+    databases: list[str],
+    deadline: float,
+    profile: Path | None,
+    simulator: SimulatorMode,
 ) -> int:
+    where = (
+        "in its own process (hotline simulator)"
+        if simulator == "process"
+        else "inline (in the server process)"
+    )
     print(
         f"page-out: agent 1 no-answer, agent 2 accepts (a key, then 1); ring timeout "
-        f"{RING_TIMEOUT} s, 1 round; simulator time scale {TIME_SCALE} (the ring lasts "
-        f"{RING_TIMEOUT * TIME_SCALE * 1000:g} ms); deadline {deadline:g} s per run"
+        f"{RING_TIMEOUT} s, 1 round; simulator {where}, time scale {TIME_SCALE} (the ring "
+        f"lasts {RING_TIMEOUT * TIME_SCALE * 1000:g} ms); deadline {deadline:g} s per run"
     )
     print(flush=True)
     status = 0
     for kind in databases:
         for size in sizes:
-            run = await measure(kind, size, deadline, profile)
+            run = await measure(kind, size, deadline, profile, simulator)
             print(table(run))
             print(flush=True)
             if run.errors or not run.settled:
@@ -545,10 +559,16 @@ def main() -> None:
     parser.add_argument(
         "--deadline",
         type=float,
-        default=60.0,
-        help="seconds after its first POST a run stops waiting for incidents (60)",
+        default=120.0,
+        help="seconds after its first POST a run stops waiting for incidents (120)",
     )
     parser.add_argument("--profile", type=Path, help="directory for a cProfile of each run")
+    parser.add_argument(
+        "--simulator",
+        choices=("process", "inline"),
+        default="process",
+        help="run the simulator in its own process (the default) or inside the server's",
+    )
     parser.add_argument("--client", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
@@ -566,7 +586,7 @@ def main() -> None:
         parser.error("--sizes must be at least 1")
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
-    sys.exit(asyncio.run(bench(sizes, databases, args.deadline, args.profile)))
+    sys.exit(asyncio.run(bench(sizes, databases, args.deadline, args.profile, args.simulator)))
 
 
 if __name__ == "__main__":
