@@ -78,7 +78,9 @@ async def test_interactive_callee_answers_presses_and_hangs_up(
     await api.post(f"{phone}/hangup")
     call = await sim.wait_for_call_end(created["sid"])
     assert call["status"] == "completed"
-    assert (await api.get(phone)).json()["status"] == "idle"
+    idle = (await api.get(phone)).json()
+    # The phone shows what its last call said after the last prompt, after it ended.
+    assert idle["status"] == "idle" and idle["last_prompt"] == "Accepted"
     assert (await api.post(f"{phone}/hangup")).status_code == 409
 
 
@@ -90,6 +92,12 @@ async def test_interactive_decline_is_busy(
     await eventually(lambda: sim.phone(CALLEE).state().get("ringing"))
     assert sim.phone(CALLEE).decline() is True
     assert (await sim.wait_for_call_end(created["sid"]))["status"] == "busy"
+    assert sim.phone(CALLEE).state() == {
+        "number": CALLEE,
+        "call_sid": None,
+        "status": "idle",
+        "last_prompt": "",
+    }
 
 
 async def test_interactive_barge_in_and_recording_upload(

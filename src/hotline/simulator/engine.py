@@ -130,6 +130,13 @@ class Engine:
         """Legs not yet ended whose virtual phone is ``number``, oldest first."""
         return [c for c in self.calls.values() if c.phone.number == number and not c.ended]
 
+    def last_ended_call(self, number: str) -> Call | None:
+        """The leg on virtual phone ``number`` created last, if it has ended."""
+        for call in reversed(self.calls.values()):
+            if call.phone.number == number:
+                return call if call.ended else None
+        return None
+
     # -- URLs ----------------------------------------------------------------------------
 
     @property

@@ -3,7 +3,8 @@
 ``InteractivePhone(engine, number)`` acts on the number's oldest call still going: answer
 or refuse it while it rings (phones in ``interactive`` mode), press keys, hang up,
 upload what it says at a ``<Record>``. ``state()`` tells what the phone hears now: the text
-said since the last prompt and whether a ``<Gather>``/``<Record>`` listens. An action
+said since the last prompt and whether a ``<Gather>``/``<Record>`` listens; on an idle
+phone, what its last call said after its last prompt (``last_prompt``). An action
 with no call to act on raises ``LookupError``; one the call cannot take returns False.
 """
 
@@ -37,7 +38,15 @@ class InteractivePhone:
     def state(self) -> dict[str, Any]:
         calls = self._engine.active_calls(self.number)
         if not calls:
-            return {"number": self.number, "call_sid": None, "status": "idle"}
+            # What the last call said before it ended (its goodbye), so a person watching
+            # the phone can read it after the line went quiet.
+            last = self._engine.last_ended_call(self.number)
+            return {
+                "number": self.number,
+                "call_sid": None,
+                "status": "idle",
+                "last_prompt": " ".join(last.heard) if last is not None else "",
+            }
         call = calls[0]
         return {
             "number": self.number,

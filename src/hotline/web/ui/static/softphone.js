@@ -46,8 +46,9 @@
     if (!node) { return; }
     var status = state.status === "idle" ? "idle" : (state.ringing ? "ringing" : state.status);
     node.dataset.state = status;
-    node.querySelector(".phone-status").textContent = status + (state.listening ? " · listening for " + state.listening : "");
-    var heard = state.prompt || "";
+    node.querySelector(".phone-status").textContent = (status === "idle" && heard ? "idle · call ended" : status) + (state.listening ? " · listening for " + state.listening : "");
+    // An idle phone keeps showing its last call's final words (e.g. the goodbye).
+    var heard = (state.status === "idle" ? state.last_prompt : state.prompt) || "";
     node.querySelector(".heard").textContent = heard;
     if (speak.checked && heard && spoken[state.number] !== heard && window.speechSynthesis) {
       spoken[state.number] = heard;
