@@ -352,16 +352,17 @@ async def simulator_process(
     account_sid: str,
     auth_token: str,
     public_url: str,
+    launcher: Sequence[str] = (),
 ) -> AsyncIterator[SimulatorClient]:
     """``hotline simulator`` in a child process on loopback ``port``, owning ``number``
     (its inbound calls go to the Hotline at ``public_url``); stopped (SIGTERM, then SIGKILL
     after 10 s) on the way out. Its output goes to a temporary file, shown if it fails to
-    start."""
-    hotline = Path(sys.prefix) / "bin" / "hotline"
+    start. ``launcher``: the command that takes ``hotline simulator``'s arguments, when not
+    ``hotline simulator`` itself (a bench's variant of the simulator)."""
+    command = list(launcher) or [str(Path(sys.prefix) / "bin" / "hotline"), "simulator"]
     with tempfile.TemporaryFile() as output:
         child = await asyncio.create_subprocess_exec(
-            str(hotline),
-            "simulator",
+            *command,
             "--port",
             str(port),
             "--number",
@@ -440,6 +441,7 @@ async def server(
     mount: Callable[[FastAPI], None] | None = None,
     *,
     simulator: SimulatorMode = "inline",
+    launcher: Sequence[str] = (),
     **settings: Any,
 ) -> AsyncIterator[Server]:
     """The real server under uvicorn on loopback, with the simulator.
@@ -449,9 +451,9 @@ async def server(
     points Hotline at it with ``twilio_api_base_url``; both with the time scale of the
     ``simulator_time_scale`` setting, and in ``process`` mode with explicit credentials
     (``twilio_account_sid``/``twilio_auth_token`` if given, else fresh random ones) shared
-    by both processes. ``settings`` go to ``load_settings`` (with the database URL and the
-    public URL of the free port); ``mount`` may add routes to the app before it starts (a
-    bench's baseline).
+    by both processes; ``launcher`` as in :func:`simulator_process`. ``settings`` go to
+    ``load_settings`` (with the database URL and the public URL of the free port); ``mount``
+    may add routes to the app before it starts (a bench's baseline).
     """
     import uvicorn
 
@@ -482,6 +484,7 @@ async def server(
                     auth_token=account.auth_token,
                     public_url=public_url,
                     port=sim_port,
+                    launcher=launcher,
                 )
             )
         else:

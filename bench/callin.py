@@ -1,13 +1,15 @@
 """Benchmark of the call-in hotline's webhooks through the real server, against a baseline.
 
 For each database (SQLite, PostgreSQL) and each number of callers N, a fresh database and a
-fresh server (uvicorn on a free loopback port, with the simulator mounted for the page-outs
-that the new incidents start, as in the scenario tests) get a directory: the callers, two
+fresh server (uvicorn on a free loopback port) get a directory: the callers, two
 groups (agents, network) of one person each, whose phones accept every page. N concurrent
 simulated callers, each on its own keep-alive connection, make calls that walk the full
 incident path with signed webhooks, as the carrier would: incoming -> menu -> group ->
 severity -> recording -> transcript callback -> confirm -> wait (the incident opens) ->
-status callback (``bench/_callers.py``). The callers run in a child process (their own
+status callback (``bench/_callers.py``). The page-outs that the new incidents start go to
+the simulator, by default in its own process as Twilio would be (``--simulator process``;
+``inline`` mounts it in the server, as the demo does), where every recording the callers
+name exists (``bench/_every_recording.py``). The callers run in a child process (their own
 event loop and CPU core) and time every request from its first byte sent to the last byte
 of the reply.
 
@@ -50,12 +52,10 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
-import io
 import json
 import logging
 import sys
 import time
-import wave
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -64,8 +64,18 @@ from typing import TYPE_CHECKING, Any
 
 import _callers as callers
 from _callin_report import Phase, Run, table
-from _common import DbProbe, LogCounter, LoopLag, Server, database, print_profile
+from _common import (
+    DbProbe,
+    LogCounter,
+    LoopLag,
+    Server,
+    SimulatorControl,
+    SimulatorMode,
+    database,
+    print_profile,
+)
 from _common import server as running_server
+from _every_recording import keep_every_recording
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -91,6 +101,7 @@ class Options:
     pace: float
     limit: float  # seconds one request may take
     profile: Path | None
+    simulator: SimulatorMode
 
 
 # --- the load (a child process) -------------------------------------------------------------
@@ -158,7 +169,7 @@ async def directory(s: Server, people: int) -> None:
     await d.create_group(GroupIn(name="agents", members=[{"person": "Agent One"}]))
     await d.create_group(GroupIn(name="network", members=[{"person": "Net Ops"}]))
     for number in (AGENT, NETOPS):
-        s.simulator.set_script(number, PhoneScript(digits=[ANY_KEY, "1"]))
+        await s.sim.set_script(number, PhoneScript(digits=[ANY_KEY, "1"]))
 
 
 @contextlib.contextmanager
@@ -241,37 +252,10 @@ async def check_incidents(s: Server, completed: list[str]) -> tuple[int, Counter
     return ok, errors
 
 
-class _EveryRecording(dict[str, Any]):
-    """The simulator's recordings, where any ``RE...`` id the callers made up exists (five
-    seconds of silence), as it would at a real carrier: Hotline downloads every recording it
-    links to, and a 404 retried in the background is load no real call causes."""
-
-    def get(self, sid: str, default: Any = None) -> Any:
-        if not dict.__contains__(self, sid) and sid.startswith("RE"):
-            from hotline.simulator.records import Recording
-
-            self[sid] = Recording(callers.ACCOUNT_SID, "CA" + sid[2:], SILENCE, 5, sid=sid)
-        return super().get(sid, default)
-
-    def __contains__(self, sid: object) -> bool:
-        return isinstance(sid, str) and self.get(sid) is not None
-
-
-def _silence(seconds: int) -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(8000)
-        wav.writeframes(b"\0\0" * 8000 * seconds)
-    return out.getvalue()
-
-
-SILENCE = _silence(5)
-
-
-def carrier_keeps_recordings(simulator: Any) -> None:
-    simulator.engine.recordings = _EveryRecording(simulator.engine.recordings)
+async def idle(sim: SimulatorControl, limit: float) -> None:
+    """Every call leg at the carrier is over (``limit`` seconds at most)."""
+    if not await sim.wait_over(len(await sim.calls()), time.time() + limit):
+        raise RuntimeError(f"the page-out calls were not over within {limit} s")
 
 
 async def measure(kind: str, n: int, opt: Options) -> Run:
@@ -284,6 +268,8 @@ async def measure(kind: str, n: int, opt: Options) -> Run:
             running_server(
                 url,
                 mount=mount_baseline,
+                simulator=opt.simulator,
+                launcher=[sys.executable, str(Path(__file__).with_name("_every_recording.py"))],
                 api_token=API_TOKEN,
                 simulator_time_scale=TIME_SCALE,
                 twilio_phone_number=callers.HOTLINE_NUMBER,
@@ -292,16 +278,17 @@ async def measure(kind: str, n: int, opt: Options) -> Run:
             ) as s,
         ):
             probe = DbProbe(s.container.engine)
-            carrier_keeps_recordings(s.simulator)
+            if s.mode == "inline":
+                keep_every_recording(s.simulator.engine, callers.ACCOUNT_SID)
             # callers 0..n-1 call in the closed loop, n..2n-1 paced, then the warm-up's
             await directory(s, 2 * n + WARM_UP)
             for mode in ("baseline", "hotline"):  # imports, connection pools, first page-outs
                 warm = await load(mode, s.port, WARM_UP, 1, opt.limit, 2 * n, 0)
                 if warm["errors"]:
                     raise RuntimeError(f"the warm-up failed: {warm['errors']}")
-            await s.simulator.idle(timeout=opt.limit)
+            await idle(s.sim, opt.limit)
             counter.messages.clear()
-            placed = len(s.simulator.calls)
+            placed = len(await s.sim.calls())
             run.closed_baseline = await phase(s, probe, "baseline", n, opt.calls, 0, 0, opt)
             run.closed_hotline = await phase(s, probe, "hotline", n, opt.calls, 0, 0, opt, profile)
             run.paced_baseline = await phase(
@@ -310,8 +297,8 @@ async def measure(kind: str, n: int, opt: Options) -> Run:
             run.paced_hotline = await phase(
                 s, probe, "hotline", n, opt.paced_calls, n, opt.pace, opt
             )
-            await s.simulator.idle(timeout=opt.limit)  # the page-outs end before the server
-            run.page_calls = len(s.simulator.calls) - placed
+            await idle(s.sim, opt.limit)  # the page-outs end before the server
+            run.page_calls = len(await s.sim.calls()) - placed
             completed = run.closed_hotline.completed + run.paced_hotline.completed
             run.incidents_ok, run.incident_errors = await check_incidents(s, completed)
             run.log = Counter(counter.messages)
@@ -346,6 +333,12 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgresql", help="sqlite,postgresql")
     parser.add_argument("--limit", type=float, default=30.0, help="seconds a request may take")
     parser.add_argument("--profile", type=Path, help="directory for a cProfile of each run")
+    parser.add_argument(
+        "--simulator",
+        choices=("process", "inline"),
+        default="process",
+        help="the carrier for the page-outs: its own process (default) or inside the server",
+    )
     parser.add_argument("--client", nargs=7, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
@@ -367,7 +360,7 @@ def main() -> None:
         parser.error("--pace must be at least 0")
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
-    opt = Options(args.calls, args.paced_calls, args.pace, args.limit, args.profile)
+    opt = Options(args.calls, args.paced_calls, args.pace, args.limit, args.profile, args.simulator)
     sys.exit(asyncio.run(bench(sizes, databases, opt)))
 
 
