@@ -83,16 +83,18 @@ def row(name: str, p: Phase, step: str | None = None, rate: bool = True) -> str:
     return f"{name:<36} {stats(p.ms(step))}" + (f" {p.rate:>8.0f}" if rate else "")
 
 
-def server_line(name: str, p: Phase, sqlite: bool) -> str:
+def server_line(name: str, p: Phase, sqlite: bool, database: bool = True) -> str:
     requests = max(len(p.rows), 1)
+    cpu = f"server, {name}: CPU {p.cpu / requests * 1000:.1f} ms per request"
+    if not database:  # the baseline: its own work touches no database
+        return f"{cpu} ({p.cpu / max(p.wall, 1e-9):.0%} of a core)"
     lock = (
         f", BEGIN IMMEDIATE wait p99 {percentile(p.lock_waits, 0.99):.1f} ms"
         if sqlite and p.lock_waits
         else ""
     )
     return (
-        f"server, {name}: CPU {p.cpu / requests * 1000:.1f} ms per request "
-        f"({p.cpu / max(p.wall, 1e-9):.0%} of a core); per request, page-outs included: "
+        f"{cpu} ({p.cpu / max(p.wall, 1e-9):.0%} of a core); per request, page-outs included: "
         f"{p.transactions / requests:.2f} transactions, {p.statements / requests:.1f} "
         f"statements; transactions open p99 {percentile(p.held, 0.99):.1f} ms{lock}; "
         f"event-loop lag p99 {percentile(p.lag, 0.99):.1f} ms"
@@ -137,6 +139,7 @@ def table(run: Run) -> str:
     lines.extend(f"  error (incidents): {k} x {w}" for w, k in run.incident_errors.most_common())
     lines.extend(f"  server log: {k} x {what}" for what, k in run.log.most_common(4))
     sqlite = run.database == "sqlite"
+    lines.append(server_line("closed-loop baseline", cb, sqlite, database=False))
     lines.append(server_line("closed-loop hotline", ch, sqlite))
     lines.append(server_line("paced hotline", ph, sqlite))
     lines.append(

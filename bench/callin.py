@@ -73,6 +73,7 @@ from _common import (
     SimulatorMode,
     database,
     print_profile,
+    run_loop,
 )
 from _common import server as running_server
 from _every_recording import keep_every_recording
@@ -124,7 +125,7 @@ async def load(
 
 def client_main(args: list[str]) -> None:
     mode, port, n, calls, limit, first, pace = args
-    outcome = asyncio.run(
+    outcome = run_loop(
         callers.run(mode, int(port), int(n), int(calls), float(limit), int(first), float(pace))
     )
     json.dump(callers.as_json(outcome), sys.stdout)
@@ -289,11 +290,16 @@ async def measure(kind: str, n: int, opt: Options) -> Run:
             await idle(s.sim, opt.limit)
             counter.messages.clear()
             placed = len(await s.sim.calls())
+            # Each phase starts on a quiet server: the page-outs of the phase before (the
+            # closed loop leaves hundreds ringing) must not count against the next one.
             run.closed_baseline = await phase(s, probe, "baseline", n, opt.calls, 0, 0, opt)
+            await idle(s.sim, opt.limit)
             run.closed_hotline = await phase(s, probe, "hotline", n, opt.calls, 0, 0, opt, profile)
+            await idle(s.sim, opt.limit)
             run.paced_baseline = await phase(
                 s, probe, "baseline", n, opt.paced_calls, n, opt.pace, opt
             )
+            await idle(s.sim, opt.limit)
             run.paced_hotline = await phase(
                 s, probe, "hotline", n, opt.paced_calls, n, opt.pace, opt
             )
@@ -361,7 +367,7 @@ def main() -> None:
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
     opt = Options(args.calls, args.paced_calls, args.pace, args.limit, args.profile, args.simulator)
-    sys.exit(asyncio.run(bench(sizes, databases, opt)))
+    sys.exit(run_loop(bench(sizes, databases, opt)))
 
 
 if __name__ == "__main__":

@@ -81,6 +81,7 @@ from _common import (
     database,
     percentile,
     print_profile,
+    run_loop,
     server,
 )
 
@@ -171,7 +172,7 @@ async def _load(mode: str, port: int, count: int, prefix: str, limit: float) -> 
 
 
 def client_main(mode: str, port: int, count: int, prefix: str, limit: float) -> None:
-    json.dump(asyncio.run(_load(mode, port, count, prefix, limit)), sys.stdout)
+    json.dump(run_loop(_load(mode, port, count, prefix, limit)), sys.stdout)
 
 
 async def run_client(
@@ -586,7 +587,7 @@ def main() -> None:
         parser.error("--sizes must be at least 1")
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
-    sys.exit(asyncio.run(bench(sizes, databases, args.deadline, args.profile, args.simulator)))
+    sys.exit(run_loop(bench(sizes, databases, args.deadline, args.profile, args.simulator)))
 
 
 if __name__ == "__main__":
