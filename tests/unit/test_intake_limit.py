@@ -86,6 +86,58 @@ async def test_integrations_count_as_intake() -> None:
     assert inner.most == 1
 
 
+class Webhooks:
+    """An ASGI app whose carrier webhooks (``/voice/``) run until released; other requests
+    answer at once. ``started`` lists the paths in the order they began."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.release = asyncio.Event()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.started.append(scope["path"])
+        if scope["path"].startswith("/voice/"):
+            await self.release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+
+async def eventually(check, seconds: float = 30) -> None:
+    for _ in range(int(seconds / 0.01)):
+        if check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("not in time")
+
+
+async def test_a_new_request_lets_the_webhooks_in_flight_finish_first() -> None:
+    inner = Webhooks()
+    async with client(IntakeLimit(inner, limit=1, quiet_wait=60)) as c:
+        webhooks = [asyncio.create_task(c.post(f"/voice/page/t{i}/status")) for i in range(2)]
+        await eventually(lambda: len(inner.started) == 2)
+        new = asyncio.create_task(c.post("/api/v1/incidents"))
+        read = await c.get("/api/v1/incidents")  # reads are not held back
+        assert read.status_code == 200
+        await asyncio.sleep(0.1)
+        assert inner.started.count("/api/v1/incidents") == 1  # the read; the POST waits
+        inner.release.set()
+        answers = await asyncio.wait_for(asyncio.gather(new, *webhooks), 30)
+    assert [a.status_code for a in answers] == [200] * 3
+    assert inner.started.count("/api/v1/incidents") == 2
+
+
+async def test_a_webhook_that_lasts_holds_new_requests_back_only_briefly() -> None:
+    inner = Webhooks()
+    async with client(IntakeLimit(inner, limit=1, quiet_wait=0.05)) as c:
+        webhook = asyncio.create_task(c.post("/voice/hotline/wait"))
+        await eventually(lambda: inner.started == ["/voice/hotline/wait"])
+        answer = await asyncio.wait_for(c.post("/api/v1/incidents"), 30)
+        assert answer.status_code == 200
+        assert not webhook.done()  # it started anyway, the webhook still running
+        inner.release.set()
+        await asyncio.wait_for(webhook, 30)
+
+
 def test_the_limit_is_a_setting_of_at_least_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HOTLINE_API_CONCURRENCY", raising=False)
     assert load_settings().api_concurrency == 1
