@@ -471,6 +471,7 @@ async def server(
 
     from hotline.adapters.db import migrate
     from hotline.bootstrap import build
+    from hotline.cli import settle_heap
     from hotline.settings import load_settings
     from hotline.web.app import create_app
 
@@ -508,6 +509,7 @@ async def server(
         app = create_app(container=container)
         if mount is not None:
             mount(app)
+        settle_heap()  # as hotline serve does before it serves
         config = uvicorn.Config(
             app,
             host="127.0.0.1",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import sys
@@ -98,7 +99,17 @@ def serve(
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     run(lambda c: c.check_schema(), check_schema=False)  # refuse to start on an old schema
-    uvicorn.run(create_app(config), host=host, port=port, log_level=config.log_level.lower())
+    app = create_app(config)
+    settle_heap()
+    uvicorn.run(app, host=host, port=port, log_level=config.log_level.lower())
+
+
+def settle_heap() -> None:
+    """Move everything built so far (modules, tables, the app) out of the garbage collector's
+    sight: a full collection otherwise rescans it all and stalls every call in progress
+    (>100 ms seen on a busy 2-core machine), while none of it ever becomes garbage."""
+    gc.collect()
+    gc.freeze()
 
 
 @db_app.command("upgrade")
