@@ -102,6 +102,9 @@ async def test_a_recording_made_in_the_softphone_plays_with_its_transcript(
     await press_when_asked(card, "To send this recording, press 1", SEND)
     done = fill(P.incident.done, severity="high", group="agents")
     await expect(card.locator(".heard")).to_contain_text(done, timeout=WAIT)
+    # The call ends after the goodbye; the phone still shows it, and says the call ended.
+    await expect(card.locator(".phone-status")).to_have_text("idle · call ended", timeout=WAIT)
+    await expect(card.locator(".heard")).to_contain_text(done)
     await shot(phone, "10-softphone-hotline-call")
     assert await phone.locator("#softphone-error").is_hidden()
 

@@ -45,12 +45,14 @@
     var node = card(state.number);
     if (!node) { return; }
     var status = state.status === "idle" ? "idle" : (state.ringing ? "ringing" : state.status);
-    node.dataset.state = status;
-    node.querySelector(".phone-status").textContent = (status === "idle" && heard ? "idle · call ended" : status) + (state.listening ? " · listening for " + state.listening : "");
+    var idle = state.status === "idle";
     // An idle phone keeps showing its last call's final words (e.g. the goodbye).
-    var heard = (state.status === "idle" ? state.last_prompt : state.prompt) || "";
+    var heard = (idle ? state.last_prompt : state.prompt) || "";
+    node.dataset.state = status;
+    node.querySelector(".phone-status").textContent = (idle && heard ? "idle · call ended" : status) + (state.listening ? " · listening for " + state.listening : "");
     node.querySelector(".heard").textContent = heard;
-    if (speak.checked && heard && spoken[state.number] !== heard && window.speechSynthesis) {
+    // Only a call in progress speaks: an idle phone's old goodbye is shown, not read out.
+    if (speak.checked && !idle && heard && spoken[state.number] !== heard && window.speechSynthesis) {
       spoken[state.number] = heard;
       window.speechSynthesis.speak(new SpeechSynthesisUtterance(heard));
     }
