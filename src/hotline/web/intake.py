@@ -4,11 +4,14 @@ A burst of new incidents (an alert storm, a script) would otherwise share the se
 the calls already under way, and every page-out would slow down with it: each webhook and
 job gets a smaller slice of the event loop (and, on SQLite, a longer queue for the write
 lock) the more requests run. Letting in a few at a time keeps calls moving at the speed of
-a quiet server; new requests wait first-come first-served, and their total throughput is
-the same. Carrier webhooks (``/voice``), reads, and acknowledging or resolving an incident
-(which stops calls) are never held back. An admitted request also lets the carrier webhooks
-in flight finish first (for at most ``quiet_wait``), and on SQLite it queues last for the
-write lock (``adapters.db.write_queue``).
+a quiet server; new requests wait first-come first-served. Carrier webhooks (``/voice``),
+reads, and acknowledging or resolving an incident (which stops calls) are never held back.
+
+An admitted request also lets the carrier webhooks in flight finish first, for at most
+``quiet_wait`` (25 ms), holding its slot meanwhile: calls under way go first, at a bounded
+cost. While webhooks never stop (a server busy with calls) each slot thus admits at most
+one request per 25 ms plus the request's own time; when they pause, at once. On SQLite
+the admitted request also queues last for the write lock (``adapters.db.write_queue``).
 """
 
 from __future__ import annotations
