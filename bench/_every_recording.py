@@ -12,25 +12,14 @@ simulator mounted in the server.
 
 from __future__ import annotations
 
-import io
 import os
 import sys
-import wave
 from typing import Any
 
-
-def _silence(seconds: int) -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(8000)
-        wav.writeframes(b"\0\0" * 8000 * seconds)
-    return out.getvalue()
-
+from hotline.simulator.audio import silence
 
 SILENCE_SECONDS = 5
-SILENCE = _silence(SILENCE_SECONDS)
+SILENCE = silence(SILENCE_SECONDS)
 
 
 class EveryRecording(dict[str, Any]):
