@@ -89,12 +89,9 @@ class PageCalls:
     def __init__(self, paging: PagingService) -> None:
         self.paging = paging
 
-    async def locked(
-        self, uow: UnitOfWork, token: str, *, lock: bool = True
-    ) -> tuple[Incident, Attempt] | None:
-        """The attempt and its incident, the incident row locked for this transaction
-        (unless ``lock`` is false: a read that changes nothing)."""
-        incident = await uow.incidents.get_by_attempt(token, for_update=lock)
+    async def locked(self, uow: UnitOfWork, token: str) -> tuple[Incident, Attempt] | None:
+        """The attempt and its incident, the incident row locked for this transaction."""
+        incident = await uow.incidents.get_by_attempt(token)
         if incident is None:
             return None
         attempt = await uow.incidents.attempt(token)  # read after the lock: current values

@@ -109,10 +109,11 @@ class PageJobs:
     async def _unplaced(self, token: str) -> tuple[Incident, Attempt] | None:
         """The attempt and its incident, if no call of the attempt is known to exist yet."""
         async with self.paging.unit_of_work(read_only=True) as uow:
-            found = await self.calls.locked(uow, token, lock=False)
-        if found is None or found[1].state not in ("queued", "placing"):
+            incident = await uow.incidents.get_by_attempt(token, for_update=False)
+            attempt = await uow.incidents.attempt(token)
+        if incident is None or attempt is None or attempt.state not in ("queued", "placing"):
             return None
-        return found
+        return incident, attempt
 
     async def _never_placed(self, token: str) -> None:
         """An attempt whose call will never be placed ends (so ending its call stops waiting)."""
