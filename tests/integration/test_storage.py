@@ -92,6 +92,19 @@ async def test_closure_loads_only_reachable_part_with_current_absences(container
     assert names == ["E", "C", "B"]
 
 
+async def test_group_labels_name_every_group_or_the_asked_ones_that_exist(container) -> None:
+    svc = container.directory
+    await svc.create_group(GroupIn(name="net", spoken_name="network operations"))
+    await svc.create_group(GroupIn(name="dba"))
+    async with svc.unit_of_work() as uow:
+        every = await uow.directory.group_labels()
+        asked = await uow.directory.group_labels(["dba", "missing"])
+        none = await uow.directory.group_labels([])
+    assert every == {"net": "network operations", "dba": "dba"}  # no spoken name: the name
+    assert asked == {"dba": "dba"}
+    assert none == {}
+
+
 async def test_concurrent_read_then_write_never_fails_with_locked(settings) -> None:
     """Concurrent webhooks: many transactions that read, then write, on separate engines."""
     first, second = build(settings), build(settings)

@@ -123,12 +123,11 @@ class HotlineCalls:
                 created_at=now,
                 updated_at=now,
             )
-            await uow.conversations.add(record)
             if access is hm.Access.REFUSED:
                 log.warning(
                     "call-in %s from %s refused: not authorised", call_sid, caller or "withheld"
                 )
-            return await self._feed(uow, record, menu, hm.Begin(access), now)
+            return await self._feed(uow, record, menu, hm.Begin(access), now, new=True)
 
         return await self.paging.transact(work)
 
@@ -240,7 +239,11 @@ class HotlineCalls:
         menu: Menu,
         event: hm.Event,
         now: datetime,
+        *,
+        new: bool = False,
     ) -> Reply:
+        """Feed ``event`` to the conversation, carry out its commands and store the result;
+        ``new``: the record is not stored yet (one INSERT instead of an INSERT and an UPDATE)."""
         state = load(record.state["conversation"], menu)
         decision = hm.decide(state, event, now)
         prompts = list(decision.prompts)
@@ -254,7 +257,7 @@ class HotlineCalls:
                 commands.extend(nxt.commands)
         record.state["conversation"] = dump(state)
         record.updated_at = now
-        await uow.conversations.save(record)
+        await (uow.conversations.add if new else uow.conversations.save)(record)
         return Reply(tuple(prompts))
 
     async def _execute(
@@ -340,14 +343,13 @@ class HotlineCalls:
     async def _menu(self, uow: UnitOfWork, now: datetime) -> Menu:
         """The menu as of ``now``: groups from configuration or the directory, each marked
         with whether anybody in it can be reached."""
-        directory_groups = {g.name: g for g in await uow.directory.list_groups()}
-        names = list(self.config.groups) or sorted(directory_groups)[:9]
-        names = [n for n in names if n in directory_groups]
+        labels = await uow.directory.group_labels(self.config.groups or None)
+        names = [n for n in self.config.groups if n in labels] or sorted(labels)[:9]
         reachable = await uow.directory.load_for_oncall(names, now) if names else None
         groups = tuple(
             MenuGroup(
                 name=n,
-                spoken=directory_groups[n].say_name,
+                spoken=labels[n],
                 on_call=bool(reachable and oncall(reachable, n, now)),
             )
             for n in names

@@ -15,7 +15,7 @@ from hotline.services.inputs import IncidentIn
 async def choose_policy(uow: UnitOfWork, data: IncidentIn) -> EscalationPolicy:
     """The incident's policy; a group alone pages as a one-tier policy with defaults."""
     if data.group:
-        if await uow.directory.get_group(data.group) is None:
+        if not await uow.directory.group_labels([data.group]):
             raise Invalid(f"no group named {data.group!r}", field="group")
         return EscalationPolicy(name=f"group {data.group}", tiers=(data.group,))
     name = data.policy or "default"

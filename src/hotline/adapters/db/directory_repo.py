@@ -38,6 +38,8 @@ from hotline.ports import Saved
 
 Row = TypeVar("Row", PersonRow, GroupRow, RotationRow, PolicyRow)
 MAX_ID = 2**31 - 1  # INTEGER primary keys: larger ids cannot exist
+# Built once: every call-in and every incident for a group asks for group names.
+_LABELS = select(GroupRow.name, GroupRow.spoken_name)
 
 
 class SqlDirectoryRepository:
@@ -197,6 +199,10 @@ class SqlDirectoryRepository:
     async def get_group(self, name: str) -> Group | None:
         row = await self._row(GroupRow, name)
         return (await self._groups([row]))[0] if row else None
+
+    async def group_labels(self, names: Sequence[str] | None = None) -> dict[str, str]:
+        query = _LABELS if names is None else _LABELS.where(GroupRow.name.in_(names))
+        return {name: spoken or name for name, spoken in (await self._s.execute(query)).all()}
 
     async def save_group(self, group: Group, previous: str | None = None) -> Saved:
         row = await self._target(GroupRow, group.name, previous, "group")
