@@ -195,7 +195,9 @@ class ConversationRepository(Protocol):
 
     async def count_from(self, caller: str, since: datetime) -> int:
         """How many conversations ``caller`` (a number, or "withheld") started at or after
-        ``since``: the per-caller rate limit, shared by every replica through the database."""
+        ``since``: the per-caller rate limit, shared by every replica through the database.
+        Until the unit of work ends, no other one counts for the same ``caller``: the call
+        that counted stores its conversation before the next call from that number counts."""
         ...
 
 

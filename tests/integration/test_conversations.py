@@ -1,8 +1,10 @@
 """The call-in conversation repository on SQLite and PostgreSQL: round trips, and a save
-that would overwrite a change made since the read (optimistic concurrency)."""
+that would overwrite a change made since the read (optimistic concurrency), and the
+rate limit's count, one caller at a time."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
@@ -78,3 +80,27 @@ async def test_a_conversation_must_be_read_before_it_is_saved_and_is_added_once(
     with pytest.raises(Conflict):
         async with container.paging.unit_of_work() as uow:
             await uow.conversations.add(record())
+
+
+async def test_two_calls_from_one_number_at_once_count_one_after_the_other(
+    container: Container,
+) -> None:
+    """The rate limit's count: a second call from the same number counts only after the
+    first has stored its conversation, so both cannot take the last free slot."""
+    since = NOW - timedelta(minutes=10)
+
+    async def second() -> int:
+        async with container.paging.unit_of_work() as uow:
+            return await uow.conversations.count_from("+12025550101", since)
+
+    async with container.paging.unit_of_work() as uow:
+        assert await uow.conversations.count_from("+12025550101", since) == 0
+        waiting = asyncio.create_task(second())
+        await asyncio.sleep(0.3)
+        assert not waiting.done()  # it waits for this unit of work
+        if container.engine.dialect.name == "postgresql":  # SQLite: one writer at a time
+            async with container.paging.unit_of_work() as other:
+                assert await other.conversations.count_from("+12025550199", since) == 0
+        await uow.conversations.add(record())
+        await uow.commit()
+    assert await asyncio.wait_for(waiting, 10) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.adapters.db.tables import ConversationRow
@@ -30,6 +30,12 @@ _SAVE = (
         version=T.c.version + 1,
     )
 )
+
+
+# Serialises the rate-limit check per caller on PostgreSQL until the transaction ends (SQLite
+# already runs one writer at a time): two calls from one number at the same instant must not
+# both take the last free slot. hashtextextended: a 64-bit key from the number.
+_CALLER_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:caller, 0))")
 
 
 class SqlConversationRepository:
@@ -99,6 +105,8 @@ class SqlConversationRepository:
         return [self._record(row) for row in (await self._s.execute(query)).scalars()]
 
     async def count_from(self, caller: str, since: datetime) -> int:
+        if self._s.get_bind().dialect.name == "postgresql":
+            await self._s.execute(_CALLER_LOCK, {"caller": caller})
         query = (
             select(func.count())
             .select_from(ConversationRow)
