@@ -31,6 +31,7 @@ from hotline.domain.bridge import BridgePhrases
 from hotline.domain.hotline_config import Action, Phrases
 from hotline.domain.hunt import Limits
 from hotline.domain.phrasebook import with_overrides
+from hotline.jobs.housekeeping import Housekeeping
 from hotline.jobs.worker import Worker
 from hotline.ports import Carrier, Clock, Job, Mailer, Tickets
 from hotline.services.accounts import AccountsService
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
 # Jobs are short (one carrier or ServiceNow request); a job still "running" after this long
 # belonged to a process that died, and another worker takes it over.
 JOB_LEASE = timedelta(seconds=45)
+HOUSEKEEPING_EVERY = timedelta(hours=1)
 
 
 class SchemaOutOfDate(Exception):
@@ -102,6 +104,7 @@ class Container:
     hotline_calls: HotlineCalls
     worker: Worker
     job_store: SqlJobStore
+    housekeeping: Housekeeping
     simulator: Simulator | None = None
     run_worker: bool = True
     bridges: Bridges = field(kw_only=True)
@@ -117,13 +120,14 @@ class Container:
         return [t for t in (self.account.auth_token, self.account.secondary_token) if t]
 
     async def start(self) -> None:
-        """Start what runs in the background: the job worker and, in demo mode, the
-        in-process simulator."""
+        """Start what runs in the background: the job worker, housekeeping (old recordings
+        deleted) and, in demo mode, the in-process simulator."""
         if self.run_worker:
             if self.settings.is_sqlite:  # one process: whatever was running has died
                 await self.job_store.release_running()
             await self.page_jobs.recover()
             self.worker.start()
+            self.housekeeping.start()
         if self.simulator is not None:
             await self.simulator.start()
             public = self.settings.public_url
@@ -147,6 +151,7 @@ class Container:
             await connection.execute(text("SELECT 1"))
 
     async def close(self) -> None:
+        await self.housekeeping.stop()
         await self.worker.stop()
         if self.simulator is not None:
             await self.simulator.close()
@@ -195,6 +200,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Container:
         carrier,
         _recording_links(settings, account),
         local_transcription=transcriber is not None,
+        keep=timedelta(days=settings.recording_keep_days) if settings.recording_keep_days else None,
     )
     hotline_calls = HotlineCalls(
         paging,
@@ -254,6 +260,9 @@ def build(settings: Settings, clock: Clock | None = None) -> Container:
         hotline_calls=hotline_calls,
         worker=worker,
         job_store=job_store,
+        housekeeping=Housekeeping(
+            {"old recordings": recordings.delete_expired}, HOUSEKEEPING_EVERY
+        ),
         simulator=simulator,
         bridges=bridges,
         bridge_calls=bridge_calls,

@@ -520,3 +520,8 @@ class RecordingRepository(Protocol):
     async def store_audio(self, recording_id: str, audio: RecordingAudio, now: datetime) -> None:
         """Keep the downloaded audio of ``recording_id`` (replacing any earlier copy)."""
         ...
+
+    async def delete_older_than(self, before: datetime, limit: int) -> int:
+        """Delete at most ``limit`` recordings made before ``before``, oldest first, audio
+        and all; how many went."""
+        ...

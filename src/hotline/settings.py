@@ -234,6 +234,11 @@ class Settings(BaseSettings):
     recording_link_days: float = Field(
         7, gt=0, le=366, validation_alias="HOTLINE_RECORDING_LINK_DAYS"
     )
+    # Kept recordings are deleted this many days after the call (0: kept for ever); at least
+    # as long as a link lasts, so no link outlives its audio.
+    recording_keep_days: float = Field(
+        90, ge=0, le=3660, validation_alias="HOTLINE_RECORDING_KEEP_DAYS"
+    )
     recording_link_secret: SecretStr | None = Field(
         None, validation_alias="HOTLINE_RECORDING_LINK_SECRET"
     )
@@ -252,6 +257,16 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return init_settings, env_settings, _YamlSource(settings_cls)
+
+    @model_validator(mode="after")
+    def _recordings_outlive_links(self) -> Settings:
+        keep, link = self.recording_keep_days, self.recording_link_days
+        if keep and keep < link:
+            raise ValueError(
+                f"HOTLINE_RECORDING_KEEP_DAYS ({keep:g}) must be 0 (keep for ever) or at least "
+                f"HOTLINE_RECORDING_LINK_DAYS ({link:g}): a link must not outlive its audio"
+            )
+        return self
 
     @field_validator("public_url", "twilio_api_base_url", "servicenow_instance_url")
     @classmethod

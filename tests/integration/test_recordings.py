@@ -5,11 +5,13 @@ from a standalone simulator over HTTP, the link service, and the settings that c
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import httpx
 import pytest
 
+from hotline.adapters.db import migrate
 from hotline.adapters.twilio.carrier import TwilioCarrier, make_client
 from hotline.bootstrap import Container, build
 from hotline.domain.errors import Conflict
@@ -24,7 +26,7 @@ from hotline.services.recordings import Refusal
 from hotline.settings import SettingsError, load_settings
 from hotline.simulator.audio import silence
 from hotline.simulator.records import Recording
-from tests.conftest import NOW
+from tests.conftest import NOW, FixedClock
 from tests.support.carrier import RunningCarrier, running_carrier
 
 AUDIO = RecordingAudio(silence(1.5), "audio/x-wav")
@@ -103,6 +105,51 @@ async def test_open_refuses_bad_and_expired_links(container: Container) -> None:
     assert await recordings.open("rec-1", old["expires"], old["sig"]) is Refusal.EXPIRED
 
 
+async def test_recordings_older_than_the_retention_are_deleted_in_batches(
+    container: Container,
+) -> None:
+    """Kept 90 days by default: older ones go, audio and all, and their links say unknown."""
+    old = [
+        replace(stored(f"old-{i}", f"https://carrier/Recordings/RO{i}"), created_at=at)
+        for i, at in enumerate([NOW - timedelta(days=91)] * 104 + [NOW - timedelta(days=200)])
+    ]
+    young = replace(stored("young", "https://carrier/Recordings/RY"), created_at=NOW)
+    young = replace(young, created_at=NOW - timedelta(days=89, hours=23))
+    async with container.paging.unit_of_work() as uow:
+        for recording in [*old, young]:
+            await uow.recordings.add(recording)
+        await uow.recordings.store_audio("old-0", AUDIO, NOW)
+        await uow.commit()
+    assert container.recordings.keep == timedelta(days=90)
+    assert await container.housekeeping.run_once() == {"old recordings": 105}
+    async with container.paging.unit_of_work(read_only=True) as uow:
+        assert await uow.recordings.get("old-0") is None
+        assert await uow.recordings.get("old-104") is None
+        assert await uow.recordings.get("young") is not None
+    link = container.recordings.signer.url_for("old-0", NOW)
+    query = dict(p.split("=", 1) for p in link.split("?")[1].split("&"))
+    assert await container.recordings.open("old-0", query["expires"], query["sig"]) is (
+        Refusal.UNKNOWN
+    )
+    assert await container.recordings.delete_expired() == 0  # nothing left to delete
+
+
+async def test_recordings_kept_for_ever_are_never_deleted(database_url: str) -> None:
+    settings = load_settings(database_url=database_url, HOTLINE_RECORDING_KEEP_DAYS=0)
+    kept = build(settings, clock=FixedClock(NOW))
+    try:
+        await migrate.upgrade(kept.engine)
+        async with kept.paging.unit_of_work() as uow:
+            await uow.recordings.add(replace(stored(), created_at=NOW - timedelta(days=3000)))
+            await uow.commit()
+        assert kept.recordings.keep is None
+        assert await kept.recordings.delete_expired() == 0
+        async with kept.paging.unit_of_work(read_only=True) as uow:
+            assert await uow.recordings.get("rec-1") is not None
+    finally:
+        await kept.close()
+
+
 def test_settings_choose_the_transcriber_and_guard_the_link_key() -> None:
     assert load_settings().hotline_transcriber == "carrier"
     assert load_settings(HOTLINE_TRANSCRIBER="local").hotline_transcriber == "local"
@@ -112,6 +159,9 @@ def test_settings_choose_the_transcriber_and_guard_the_link_key() -> None:
         load_settings(HOTLINE_RECORDING_LINK_SECRET="short")
     with pytest.raises(SettingsError, match="HOTLINE_RECORDING_LINK_DAYS"):
         load_settings(HOTLINE_RECORDING_LINK_DAYS=0)
+    with pytest.raises(SettingsError, match=r"HOTLINE_RECORDING_KEEP_DAYS \(5\) must be 0"):
+        load_settings(HOTLINE_RECORDING_KEEP_DAYS=5)  # shorter than a link lasts (7 days)
+    assert load_settings(HOTLINE_RECORDING_KEEP_DAYS=7).recording_keep_days == 7
 
 
 async def test_links_survive_a_restart_and_a_configured_key_replaces_the_derived_one() -> None:

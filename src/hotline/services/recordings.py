@@ -10,8 +10,9 @@ that is valid and unexpired: the kept audio, or the carrier's copy while the dow
 happened yet. The carrier's URL is never handed out.
 
 The audio lives in the database, not in a directory: replicas share the database and
-nothing else, backups and retention then cover recordings with the incidents they belong to,
-and a message is small (ninety seconds of 8 kHz telephone WAV is about 1.4 MB).
+nothing else, backups cover recordings with the incidents they belong to, and a message is
+small (ninety seconds of 8 kHz telephone WAV is about 1.4 MB). :meth:`Recordings.delete_expired`
+(run hourly by :mod:`hotline.jobs.housekeeping`) deletes them after ``HOTLINE_RECORDING_KEEP_DAYS``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from hotline.services.paging import PagingService
 
 log = logging.getLogger("hotline.recordings")
 
+DELETE_BATCH = 100  # recordings per transaction: a short write lock, megabytes at most
 KEEP_DEADLINE = timedelta(hours=1)  # a carrier may take a while to make a recording downloadable
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -51,7 +53,8 @@ class Recordings:
     """Implements the call-in shell's ``RecordingLinks``; serves what it links to.
 
     ``local_transcription``: the kept audio is also transcribed by Hotline's own engine
-    (``transcribe_recording``, :mod:`hotline.services.recording_jobs`).
+    (``transcribe_recording``, :mod:`hotline.services.recording_jobs`). ``keep``: how long
+    a recording is kept after its call (None: for ever).
     """
 
     def __init__(
@@ -61,11 +64,13 @@ class Recordings:
         signer: LinkSigner,
         *,
         local_transcription: bool = False,
+        keep: timedelta | None = None,
     ) -> None:
         self.paging = paging
         self.carrier = carrier
         self.signer = signer
         self.local_transcription = local_transcription
+        self.keep = keep
 
     async def link(
         self, uow: UnitOfWork, record: CallRecord, recording_url: str, now: datetime
@@ -107,3 +112,23 @@ class Recordings:
         except CarrierError as error:
             log.warning("recording %s not available from the carrier: %s", recording_id, error)
             return Refusal.UNAVAILABLE
+
+    async def delete_expired(self) -> int:
+        """Delete every recording older than ``keep``, in batches; how many went. Its links
+        then answer "unknown" (404), as for a recording never kept."""
+        if self.keep is None:
+            return 0
+        cutoff = self.paging.clock.now() - self.keep
+
+        async def batch(uow: UnitOfWork, now: datetime) -> int:
+            return await uow.recordings.delete_older_than(cutoff, DELETE_BATCH)
+
+        deleted = 0
+        while True:
+            went = await self.paging.transact(batch)
+            deleted += went
+            if went < DELETE_BATCH:
+                break
+        if deleted:
+            log.info("deleted %d recording(s) older than %s", deleted, self.keep)
+        return deleted

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.adapters.db.tables import RecordingRow
@@ -83,3 +83,15 @@ class SqlRecordingRepository:
         )
         if getattr(result, "rowcount", 1) == 0:
             raise NotFound(f"no recording {recording_id}")
+
+    async def delete_older_than(self, before: datetime, limit: int) -> int:
+        oldest = (
+            select(RecordingRow.id)
+            .where(RecordingRow.created_at < before)
+            .order_by(RecordingRow.created_at)
+            .limit(limit)
+        )
+        ids = list((await self._s.execute(oldest)).scalars())
+        if ids:
+            await self._s.execute(delete(RecordingRow).where(RecordingRow.id.in_(ids)))
+        return len(ids)
