@@ -395,6 +395,11 @@ class Carrier(Protocol):
         names no recording, bad credentials, a file too large."""
         ...
 
+    async def delete_recording(self, recording_url: str) -> None:
+        """Delete the carrier's copy of the recording at ``recording_url`` (only its id is
+        taken from the URL); one already gone is not an error. Retryable as above."""
+        ...
+
 
 # --- ticketing (ServiceNow) and e-mail --------------------------------------------------
 
@@ -521,7 +526,7 @@ class RecordingRepository(Protocol):
         """Keep the downloaded audio of ``recording_id`` (replacing any earlier copy)."""
         ...
 
-    async def delete_older_than(self, before: datetime, limit: int) -> int:
+    async def delete_older_than(self, before: datetime, limit: int) -> list[str]:
         """Delete at most ``limit`` recordings made before ``before``, oldest first, audio
-        and all; how many went."""
+        and all; the carrier URLs of those that went."""
         ...

@@ -108,7 +108,8 @@ async def test_open_refuses_bad_and_expired_links(container: Container) -> None:
 async def test_recordings_older_than_the_retention_are_deleted_in_batches(
     container: Container,
 ) -> None:
-    """Kept 90 days by default: older ones go, audio and all, and their links say unknown."""
+    """Kept 90 days by default: older ones go, audio and all, their links say unknown, and
+    the carrier's copy of each is deleted by a durable job."""
     old = [
         replace(stored(f"old-{i}", f"https://carrier/Recordings/RO{i}"), created_at=at)
         for i, at in enumerate([NOW - timedelta(days=91)] * 104 + [NOW - timedelta(days=200)])
@@ -122,6 +123,10 @@ async def test_recordings_older_than_the_retention_are_deleted_in_batches(
         await uow.commit()
     assert container.recordings.keep == timedelta(days=90)
     assert await container.housekeeping.run_once() == {"old recordings": 105}
+    jobs = await container.job_store.claim(NOW, timedelta(minutes=1), 200)
+    assert {j.kind for j in jobs} == {"delete_carrier_recording"}
+    assert sorted(j.payload["url"] for j in jobs) == sorted(r.carrier_url for r in old)
+    assert {j.deadline for j in jobs} == {NOW + timedelta(days=1)}
     async with container.paging.unit_of_work(read_only=True) as uow:
         assert await uow.recordings.get("old-0") is None
         assert await uow.recordings.get("old-104") is None
@@ -246,3 +251,51 @@ async def test_not_there_yet_is_retryable_and_bad_credentials_are_not(
         await twilio(carrier, http, wrong).fetch_recording(url + recording.sid)
     assert caught.value.retryable is False
     assert wrong not in str(caught.value) and carrier.auth_token not in str(caught.value)
+
+
+async def test_the_carriers_copy_is_deleted_once_and_a_second_time_is_no_error(
+    carrier: RunningCarrier, http: httpx.AsyncClient
+) -> None:
+    recording = recorded(carrier)
+    other = recorded(carrier)
+    url = f"https://collector.example/Recordings/{recording.sid}"  # only the id is used
+    await twilio(carrier, http).delete_recording(url)
+    assert recording.sid not in carrier.simulator.engine.recordings
+    assert other.sid in carrier.simulator.engine.recordings
+    await twilio(carrier, http).delete_recording(url)  # already gone: done
+    with pytest.raises(CarrierError, match="names no recording") as caught:
+        await twilio(carrier, http).delete_recording("https://carrier/Calls/CA1")
+    assert caught.value.retryable is False
+    wrong = "wrong-token-" + "0" * 20
+    with pytest.raises(CarrierError, match="401"):
+        await twilio(carrier, http, wrong).delete_recording(f"/Recordings/{other.sid}")
+    assert other.sid in carrier.simulator.engine.recordings
+
+
+async def test_the_worker_deletes_the_carriers_copy_of_an_expired_recording(
+    carrier: RunningCarrier, database_url: str
+) -> None:
+    settings = load_settings(
+        database_url=database_url,
+        twilio_account_sid=carrier.account_sid,
+        twilio_auth_token=carrier.auth_token,
+        twilio_api_base_url=carrier.url,
+    )
+    container = build(settings, clock=FixedClock(NOW))
+    try:
+        await migrate.upgrade(container.engine)
+        recording = recorded(carrier)
+        old = StoredRecording(
+            id="rec-old",
+            call_sid=recording.call_sid,
+            carrier_url=f"{carrier.url}/Recordings/{recording.sid}",
+            created_at=NOW - timedelta(days=100),
+        )
+        async with container.paging.unit_of_work() as uow:
+            await uow.recordings.add(old)
+            await uow.commit()
+        assert await container.recordings.delete_expired() == 1
+        assert await container.worker.run_once() == 1
+        assert recording.sid not in carrier.simulator.engine.recordings
+    finally:
+        await container.close()

@@ -7,6 +7,8 @@ recording links in outgoing SMS.
   :meth:`HotlineCalls.transcript`, the same path as the carrier's transcription callback.
   Audio the engine cannot read is a failed transcription, never a lost recording: the
   message goes out with its link either way.
+- ``delete_carrier_recording``: once Hotline deletes a recording past its retention, the
+  carrier's copy goes too (queued in the transaction that deleted Hotline's).
 - ``send_sms`` (only when a shortener is configured): every Hotline recording link in the
   body is shortened, then the text is sent as usual. A shortener never raises (any trouble
   gives the long link back), and this runs in the worker, never in a caller's webhook.
@@ -27,7 +29,8 @@ from hotline.services.recordings import Recordings
 log = logging.getLogger("hotline.recordings")
 
 Handler = Callable[[Job], Awaitable[None]]
-KINDS = frozenset({"keep_recording", "transcribe_recording"})
+_AUDIO_KINDS = frozenset({"keep_recording", "transcribe_recording"})
+KINDS = _AUDIO_KINDS | {"delete_carrier_recording"}
 
 
 class RecordingJobs:
@@ -87,11 +90,14 @@ class RecordingJobs:
             return
         await self.calls.transcript(kept.call_sid, text, True, kept.carrier_url)
 
+    async def delete_carrier_recording(self, job: Job) -> None:
+        await self.recordings.carrier.delete_recording(job.payload["url"])
+
     async def on_dead(self, job: Job, error: str) -> None:
         """The audio could not be kept or transcribed: with local transcription, the caller
         (or the incident) stops waiting for a transcript. The link still works while the
         carrier has the recording."""
-        if self.transcriber is None or job.kind not in KINDS:
+        if self.transcriber is None or job.kind not in _AUDIO_KINDS:
             return
         async with self.paging.unit_of_work(read_only=True) as uow:
             kept = await uow.recordings.get(job.payload["recording"])
@@ -111,6 +117,7 @@ class RecordingJobs:
         handlers: dict[str, Handler] = {
             "keep_recording": self.keep_recording,
             "transcribe_recording": self.transcribe_recording,
+            "delete_carrier_recording": self.delete_carrier_recording,
         }
         if self.shortener is not None and self._send_sms is not None:
             handlers["send_sms"] = self.send_sms

@@ -36,6 +36,7 @@ from hotline.services.paging import PagingService
 log = logging.getLogger("hotline.recordings")
 
 DELETE_BATCH = 100  # recordings per transaction: a short write lock, megabytes at most
+DAY = timedelta(days=1)  # how long to keep trying to delete the carrier's copy
 KEEP_DEADLINE = timedelta(hours=1)  # a carrier may take a while to make a recording downloadable
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -114,14 +115,20 @@ class Recordings:
             return Refusal.UNAVAILABLE
 
     async def delete_expired(self) -> int:
-        """Delete every recording older than ``keep``, in batches; how many went. Its links
-        then answer "unknown" (404), as for a recording never kept."""
+        """Delete every recording older than ``keep``, in batches, and queue the deletion of
+        the carrier's copy of each; how many went. Their links then answer "unknown" (404),
+        as for a recording never kept."""
         if self.keep is None:
             return 0
         cutoff = self.paging.clock.now() - self.keep
 
         async def batch(uow: UnitOfWork, now: datetime) -> int:
-            return await uow.recordings.delete_older_than(cutoff, DELETE_BATCH)
+            urls = await uow.recordings.delete_older_than(cutoff, DELETE_BATCH)
+            for url in urls:  # the carrier's copy goes too
+                uow.jobs.enqueue(
+                    "delete_carrier_recording", {"url": url}, run_at=now, deadline=now + DAY
+                )
+            return len(urls)
 
         deleted = 0
         while True:

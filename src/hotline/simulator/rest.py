@@ -56,7 +56,7 @@ def routes(engine: Engine) -> list[Route]:
         ("/Messages.json", api.messages, ["GET", "POST"]),
         ("/Messages/{sid}.json", api.message, ["GET"]),
         ("/Recordings.json", api.recordings, ["GET"]),
-        ("/Recordings/{name}", api.recording, ["GET"]),
+        ("/Recordings/{name}", api.recording, ["GET", "DELETE"]),
         ("/Recordings/{sid}/Transcriptions.json", api.recording_transcriptions, ["GET"]),
         ("/Transcriptions.json", api.transcriptions, ["GET"]),
         ("/Transcriptions/{sid}.json", api.transcription, ["GET"]),
@@ -226,6 +226,11 @@ class _Api:
         recording = self.engine.recordings.get(sid)
         if recording is None or extension not in ("", "json", "wav"):
             raise _not_found(request)
+        if request.method == "DELETE":  # Twilio: DELETE …/Recordings/RE….json, 204
+            if extension != "json":
+                raise _not_found(request)
+            del self.engine.recordings[sid]
+            return Response(status_code=204)
         if extension == "json":
             return JSONResponse(resources.recording_json(recording, self.engine.base_url))
         return Response(recording.wav, media_type="audio/x-wav")

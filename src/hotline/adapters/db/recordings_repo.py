@@ -84,14 +84,16 @@ class SqlRecordingRepository:
         if getattr(result, "rowcount", 1) == 0:
             raise NotFound(f"no recording {recording_id}")
 
-    async def delete_older_than(self, before: datetime, limit: int) -> int:
+    async def delete_older_than(self, before: datetime, limit: int) -> list[str]:
         oldest = (
-            select(RecordingRow.id)
+            select(RecordingRow.id, RecordingRow.carrier_url)
             .where(RecordingRow.created_at < before)
             .order_by(RecordingRow.created_at)
             .limit(limit)
         )
-        ids = list((await self._s.execute(oldest)).scalars())
-        if ids:
-            await self._s.execute(delete(RecordingRow).where(RecordingRow.id.in_(ids)))
-        return len(ids)
+        rows = (await self._s.execute(oldest)).all()
+        if rows:
+            await self._s.execute(
+                delete(RecordingRow).where(RecordingRow.id.in_([r.id for r in rows]))
+            )
+        return [r.carrier_url for r in rows]

@@ -37,6 +37,15 @@ def make_client(
     return client
 
 
+def _recording_sid(recording_url: str, action: str) -> str:
+    """The recording id (RE…) at the end of ``recording_url``; nothing else of it is used."""
+    path = urlsplit(recording_url).path if recording_url else ""
+    sid = path.rstrip("/").rpartition("/")[2].partition(".")[0]
+    if not _RECORDING_SID.fullmatch(sid):
+        raise CarrierError(f"{action}: the URL names no recording", retryable=False)
+    return sid
+
+
 def _error(action: str, error: Exception) -> CarrierError:
     if isinstance(error, TwilioRestException):
         retryable = error.status >= 500 or error.status in _RETRYABLE_HTTP
@@ -123,14 +132,20 @@ class TwilioCarrier:
             raise _error("send SMS", error) from None
         return str(message.sid)
 
+    async def delete_recording(self, recording_url: str) -> None:
+        sid = _recording_sid(recording_url, "delete recording")
+        try:
+            await self._client.recordings(sid).delete_async()
+        except (TwilioException, httpx.HTTPError) as error:
+            if isinstance(error, TwilioRestException) and error.status == 404:
+                return  # already gone: what was asked
+            raise _error("delete recording", error) from None
+
     async def fetch_recording(self, recording_url: str) -> RecordingAudio:
         """The WAV media of a recording, from the configured API base with the account's
         Basic credentials: only the recording id is read from ``recording_url``, so the
         credentials never go to a host named by a request."""
-        path = urlsplit(recording_url).path if recording_url else ""
-        sid = path.rstrip("/").rpartition("/")[2].partition(".")[0]
-        if not _RECORDING_SID.fullmatch(sid):
-            raise CarrierError("fetch recording: the URL names no recording", retryable=False)
+        sid = _recording_sid(recording_url, "fetch recording")
         client = self._client
         http = client.http_client
         if not isinstance(http, HttpxTwilioClient):
