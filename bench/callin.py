@@ -69,14 +69,13 @@ from _common import (
     LogCounter,
     LoopLag,
     Server,
-    SimulatorControl,
-    SimulatorMode,
     database,
     print_profile,
     run_loop,
 )
 from _common import server as running_server
 from _every_recording import keep_every_recording
+from _simulators import SimulatorControl, SimulatorMode
 
 if TYPE_CHECKING:
     from fastapi import FastAPI

@@ -71,23 +71,21 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
-    FINAL_STATUSES,
     DbProbe,
     LogCounter,
     LoopLag,
     Server,
-    SimulatorControl,
-    SimulatorMode,
     database,
     percentile,
     print_profile,
     run_loop,
     server,
 )
+from _simulators import FINAL_STATUSES, SimulatorControl, SimulatorMode
 
 # The load generator runs this file in a child process with the standard library only (and
-# bench/_common.py, which needs no more at import); Hotline, uvicorn, httpx, SQLAlchemy and
-# psycopg are imported where the server side needs them.
+# bench/_common.py and bench/_simulators.py, which need no more at import); Hotline,
+# uvicorn, httpx, SQLAlchemy and psycopg are imported where the server side needs them.
 
 API_TOKEN = "bench-token-0123456789abcdef"  # noqa: S105 (a throw-away server's token)
 HOTLINE_NUMBER = "+12025550100"
