@@ -200,7 +200,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Container:
         carrier,
         _recording_links(settings, account),
         local_transcription=transcriber is not None,
-        keep=timedelta(days=settings.recording_keep_days) if settings.recording_keep_days else None,
+        keep=settings.recording_keep,
     )
     hotline_calls = HotlineCalls(
         paging,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -38,6 +39,7 @@ CONFIG_ENV = "HOTLINE_CONFIG"
 TWILIO_API_DEFAULT = "https://api.twilio.com"
 SIMULATOR_MOUNT = "/simulator"
 DEMO_PHONE_NUMBER = "+12025550100"
+DEFAULT_KEEP_DAYS = 90  # kept recordings, unless HOTLINE_RECORDING_KEEP_DAYS says otherwise
 
 
 HotlineAction = Literal["alert", "conference", "incident", "live-call", "join-bridge"]
@@ -234,10 +236,11 @@ class Settings(BaseSettings):
     recording_link_days: float = Field(
         7, gt=0, le=366, validation_alias="HOTLINE_RECORDING_LINK_DAYS"
     )
-    # Kept recordings are deleted this many days after the call (0: kept for ever); at least
-    # as long as a link lasts, so no link outlives its audio.
-    recording_keep_days: float = Field(
-        90, ge=0, le=3660, validation_alias="HOTLINE_RECORDING_KEEP_DAYS"
+    # Kept recordings are deleted this many days after the call (0: kept for ever; unset:
+    # 90, or the links' life when that is longer); at least as long as a link lasts, so the
+    # links sent out with a message keep working.
+    recording_keep_days: float | None = Field(
+        None, ge=0, le=3660, validation_alias="HOTLINE_RECORDING_KEEP_DAYS"
     )
     recording_link_secret: SecretStr | None = Field(
         None, validation_alias="HOTLINE_RECORDING_LINK_SECRET"
@@ -264,7 +267,7 @@ class Settings(BaseSettings):
         if keep and keep < link:
             raise ValueError(
                 f"HOTLINE_RECORDING_KEEP_DAYS ({keep:g}) must be 0 (keep for ever) or at least "
-                f"HOTLINE_RECORDING_LINK_DAYS ({link:g}): a link must not outlive its audio"
+                f"HOTLINE_RECORDING_LINK_DAYS ({link:g}): the links sent out must keep working"
             )
         return self
 
@@ -399,6 +402,14 @@ class Settings(BaseSettings):
         if self.carrier == "simulator":
             return self.public_url + SIMULATOR_MOUNT
         return TWILIO_API_DEFAULT
+
+    @property
+    def recording_keep(self) -> timedelta | None:
+        """How long kept recordings stay (None: for ever)."""
+        days = self.recording_keep_days
+        if days is None:
+            days = max(DEFAULT_KEEP_DAYS, self.recording_link_days)
+        return timedelta(days=days) if days else None
 
     @property
     def is_sqlite(self) -> bool:

@@ -4,26 +4,31 @@ from a standalone simulator over HTTP, the link service, and the settings that c
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from hotline.adapters.db import migrate
+from hotline.adapters.db.jobs_repo import _job
+from hotline.adapters.db.tables import JobRow
 from hotline.adapters.twilio.carrier import TwilioCarrier, make_client
 from hotline.bootstrap import Container, build
 from hotline.domain.errors import Conflict
 from hotline.ports import (
     CallRecord,
     CarrierError,
+    Job,
     RecordingAudio,
     StoredRecording,
     UnitOfWork,
 )
 from hotline.services.recordings import Refusal
-from hotline.settings import SettingsError, load_settings
+from hotline.settings import Settings, SettingsError, load_settings
 from hotline.simulator.audio import silence
 from hotline.simulator.records import Recording
 from tests.conftest import NOW, FixedClock
@@ -114,8 +119,10 @@ async def test_recordings_older_than_the_retention_are_deleted_in_batches(
         replace(stored(f"old-{i}", f"https://carrier/Recordings/RO{i}"), created_at=at)
         for i, at in enumerate([NOW - timedelta(days=91)] * 104 + [NOW - timedelta(days=200)])
     ]
-    young = replace(stored("young", "https://carrier/Recordings/RY"), created_at=NOW)
-    young = replace(young, created_at=NOW - timedelta(days=89, hours=23))
+    young = replace(
+        stored("young", "https://carrier/Recordings/RY"),
+        created_at=NOW - timedelta(days=89, hours=23),
+    )
     async with container.paging.unit_of_work() as uow:
         for recording in [*old, young]:
             await uow.recordings.add(recording)
@@ -123,10 +130,12 @@ async def test_recordings_older_than_the_retention_are_deleted_in_batches(
         await uow.commit()
     assert container.recordings.keep == timedelta(days=90)
     assert await container.housekeeping.run_once() == {"old recordings": 105}
-    jobs = await container.job_store.claim(NOW, timedelta(minutes=1), 200)
-    assert {j.kind for j in jobs} == {"delete_carrier_recording"}
+    jobs = await carrier_deletions(container)
     assert sorted(j.payload["url"] for j in jobs) == sorted(r.carrier_url for r in old)
     assert {j.deadline for j in jobs} == {NOW + timedelta(days=1)}
+    # one at a time, through the claim: a backlog does not crowd out page-out calls
+    assert {j.ordering_key for j in jobs} == {"delete_carrier_recording"}
+    assert len(await container.job_store.claim(NOW, timedelta(minutes=1), 200)) == 1
     async with container.paging.unit_of_work(read_only=True) as uow:
         assert await uow.recordings.get("old-0") is None
         assert await uow.recordings.get("old-104") is None
@@ -137,6 +146,35 @@ async def test_recordings_older_than_the_retention_are_deleted_in_batches(
         Refusal.UNKNOWN
     )
     assert await container.recordings.delete_expired() == 0  # nothing left to delete
+
+
+async def carrier_deletions(container: Container) -> list[Job]:
+    async with container.paging.unit_of_work(read_only=True) as uow:
+        rows = (await uow.session.execute(select(JobRow))).scalars()
+        return [_job(r) for r in rows if r.kind == "delete_carrier_recording"]
+
+
+async def test_replicas_deleting_at_once_delete_each_recording_once(
+    settings: Settings, container: Container
+) -> None:
+    """Every replica runs housekeeping (all of them at start, in a rolling deploy)."""
+    async with container.paging.unit_of_work() as uow:
+        for i in range(250):
+            url = f"https://carrier/Recordings/RO{i}"
+            await uow.recordings.add(
+                replace(stored(f"old-{i}", url), created_at=NOW - timedelta(days=100))
+            )
+        await uow.commit()
+    other = build(settings, clock=FixedClock(NOW))
+    try:
+        counts = await asyncio.gather(
+            container.recordings.delete_expired(), other.recordings.delete_expired()
+        )
+    finally:
+        await other.close()
+    assert sum(counts) == 250
+    jobs = await carrier_deletions(container)
+    assert len(jobs) == 250 and len({j.payload["url"] for j in jobs}) == 250
 
 
 async def test_recordings_kept_for_ever_are_never_deleted(database_url: str) -> None:
@@ -166,7 +204,12 @@ def test_settings_choose_the_transcriber_and_guard_the_link_key() -> None:
         load_settings(HOTLINE_RECORDING_LINK_DAYS=0)
     with pytest.raises(SettingsError, match=r"HOTLINE_RECORDING_KEEP_DAYS \(5\) must be 0"):
         load_settings(HOTLINE_RECORDING_KEEP_DAYS=5)  # shorter than a link lasts (7 days)
-    assert load_settings(HOTLINE_RECORDING_KEEP_DAYS=7).recording_keep_days == 7
+    assert load_settings().recording_keep == timedelta(days=90)
+    assert load_settings(HOTLINE_RECORDING_KEEP_DAYS=7).recording_keep == timedelta(days=7)
+    assert load_settings(HOTLINE_RECORDING_KEEP_DAYS=0).recording_keep is None
+    # links configured to last longer than 90 days: unset, recordings stay as long
+    longer = load_settings(HOTLINE_RECORDING_LINK_DAYS=180)
+    assert longer.recording_keep == timedelta(days=180)
 
 
 async def test_links_survive_a_restart_and_a_configured_key_replaces_the_derived_one() -> None:
@@ -272,7 +315,7 @@ async def test_the_carriers_copy_is_deleted_once_and_a_second_time_is_no_error(
     assert other.sid in carrier.simulator.engine.recordings
 
 
-async def test_the_worker_deletes_the_carriers_copy_of_an_expired_recording(
+async def test_a_started_hotline_deletes_an_expired_recording_and_the_carriers_copy(
     carrier: RunningCarrier, database_url: str
 ) -> None:
     settings = load_settings(
@@ -294,8 +337,11 @@ async def test_the_worker_deletes_the_carriers_copy_of_an_expired_recording(
         async with container.paging.unit_of_work() as uow:
             await uow.recordings.add(old)
             await uow.commit()
-        assert await container.recordings.delete_expired() == 1
-        assert await container.worker.run_once() == 1
-        assert recording.sid not in carrier.simulator.engine.recordings
+        await container.start()  # housekeeping runs at once; the worker takes the job
+        async with asyncio.timeout(10):
+            while recording.sid in carrier.simulator.engine.recordings:  # noqa: ASYNC110 (a dict)
+                await asyncio.sleep(0.02)
+        async with container.paging.unit_of_work(read_only=True) as uow:
+            assert await uow.recordings.get("rec-old") is None
     finally:
         await container.close()

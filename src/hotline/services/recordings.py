@@ -124,9 +124,14 @@ class Recordings:
 
         async def batch(uow: UnitOfWork, now: datetime) -> int:
             urls = await uow.recordings.delete_older_than(cutoff, DELETE_BATCH)
-            for url in urls:  # the carrier's copy goes too
+            for url in urls:  # the carrier's copy goes too, one request at a time: a
+                # backlog (thousands after an upgrade) must not crowd out page-out calls
                 uow.jobs.enqueue(
-                    "delete_carrier_recording", {"url": url}, run_at=now, deadline=now + DAY
+                    "delete_carrier_recording",
+                    {"url": url},
+                    run_at=now,
+                    deadline=now + DAY,
+                    ordering_key="delete_carrier_recording",
                 )
             return len(urls)
 

@@ -85,15 +85,15 @@ class SqlRecordingRepository:
             raise NotFound(f"no recording {recording_id}")
 
     async def delete_older_than(self, before: datetime, limit: int) -> list[str]:
+        # One statement, skipping rows another replica is deleting right now: each
+        # recording is deleted (and its carrier copy queued) by one transaction only.
         oldest = (
-            select(RecordingRow.id, RecordingRow.carrier_url)
+            select(RecordingRow.id)
             .where(RecordingRow.created_at < before)
             .order_by(RecordingRow.created_at)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        rows = (await self._s.execute(oldest)).all()
-        if rows:
-            await self._s.execute(
-                delete(RecordingRow).where(RecordingRow.id.in_([r.id for r in rows]))
-            )
-        return [r.carrier_url for r in rows]
+        gone = delete(RecordingRow).where(RecordingRow.id.in_(oldest.scalar_subquery()))
+        result = await self._s.execute(gone.returning(RecordingRow.carrier_url))
+        return list(result.scalars())
