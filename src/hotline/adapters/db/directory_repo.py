@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from hotline.adapters.db.directory_rows import chunks, to_group, to_person, to_rotation
 from hotline.adapters.db.oncall_closure import load_closure
@@ -126,6 +127,7 @@ class SqlDirectoryRepository:
             .join(PhoneRow, PhoneRow.person_id == PersonRow.id)
             .where(PhoneRow.number == number, PhoneRow.voice.is_(True))
             .order_by(PersonRow.name)
+            .options(joinedload(PersonRow.phones))  # the caller check: one round trip
         )
         rows = (await self._s.execute(query)).scalars().unique()
         return [to_person(r) for r in rows]

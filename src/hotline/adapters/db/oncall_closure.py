@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from hotline.adapters.db.directory_rows import chunks, to_group, to_person, to_rotation
 from hotline.adapters.db.tables import AbsenceRow, GroupRow, PersonRow, RotationRow
@@ -16,10 +17,18 @@ from hotline.domain.directory import Absence, Directory
 Row = TypeVar("Row", GroupRow, PersonRow, RotationRow)
 
 
+def _with_children(cls: type[Row]) -> Any:
+    """``select(cls)`` with its collection (members, phones, participants) joined in: one
+    round trip instead of two on every on-call question."""
+    children = {GroupRow: GroupRow.members, PersonRow: PersonRow.phones}
+    return select(cls).options(joinedload(children.get(cls, RotationRow.participants)))
+
+
 async def _rows_by_id(session: AsyncSession, cls: type[Row], ids: Iterable[int]) -> list[Row]:
     rows: list[Row] = []
     for chunk in chunks(ids):
-        rows.extend((await session.execute(select(cls).where(cls.id.in_(chunk)))).scalars())
+        query = _with_children(cls).where(cls.id.in_(chunk))
+        rows.extend((await session.execute(query)).unique().scalars())
     return rows
 
 
@@ -28,7 +37,8 @@ async def load_closure(session: AsyncSession, groups: Sequence[str], at: datetim
 
     Breadth-first: one query per nesting level, then the people involved (and, in turn, the
     replacements of the absent ones)."""
-    roots = (await session.execute(select(GroupRow).where(GroupRow.name.in_(groups)))).scalars()
+    query = _with_children(GroupRow).where(GroupRow.name.in_(groups))
+    roots = (await session.execute(query)).unique().scalars()
     group_rows: dict[int, GroupRow] = {r.id: r for r in roots}
     frontier = set(group_rows)
     while frontier:
