@@ -172,3 +172,27 @@ async def test_a_late_worker_cannot_finish_a_job_claimed_again(rig: Rig) -> None
     await SqlJobStore(rig.sessions).finish([stale])
     (after,) = await rig.rows()
     assert (after.status, after.tries) == ("running", 2)
+
+
+async def test_looking_for_the_next_job_does_not_wait_for_a_writer(rig: Rig) -> None:
+    """The idle worker asks every second; on SQLite it must not queue for the write lock
+    (behind webhooks, and webhooks behind it)."""
+    later = rig.clock.now() + timedelta(minutes=5)
+    release = asyncio.Event()
+
+    async def writer() -> None:
+        async with SqlUnitOfWork(rig.sessions, rig.worker) as uow:
+            uow.jobs.enqueue("note", {"n": 1}, run_at=later)
+            await uow.session.flush()  # holds the write lock from here
+            await release.wait()
+            await uow.commit()
+
+    holding = asyncio.create_task(writer())
+    await asyncio.sleep(0.2)
+    try:
+        # not committed yet, so not seen; and seen at once, not after the busy timeout
+        assert await asyncio.wait_for(SqlJobStore(rig.sessions).next_run_at(), 2) is None
+    finally:
+        release.set()
+        await asyncio.wait_for(holding, WAIT)
+    assert await SqlJobStore(rig.sessions).next_run_at() == later

@@ -20,6 +20,7 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from hotline.adapters.db.engine import READ_ONLY
 from hotline.adapters.db.tables import JobRow
 from hotline.ports import Job
 
@@ -190,8 +191,12 @@ class SqlJobStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def _in_tx(self, work: Callable[[SqlJobQueue], Awaitable[T]]) -> T:
+    async def _in_tx(
+        self, work: Callable[[SqlJobQueue], Awaitable[T]], *, read_only: bool = False
+    ) -> T:
         async with self._sessions() as session, session.begin():
+            if read_only:  # SQLite: a plain BEGIN, no turn in the writers' queue
+                await session.connection(execution_options={READ_ONLY: True})
             return await work(SqlJobQueue(session))
 
     async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[Job]:
@@ -207,7 +212,8 @@ class SqlJobStore:
         await self._in_tx(lambda q: q.bury(job, error))
 
     async def next_run_at(self) -> datetime | None:
-        return await self._in_tx(lambda q: q.next_run_at())
+        # read-only: the idle worker asks every second, and must not hold up webhooks
+        return await self._in_tx(lambda q: q.next_run_at(), read_only=True)
 
     async def release_running(self) -> int:
         """Make every running job pending again. Only for the embedded (single-process)
