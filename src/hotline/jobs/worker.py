@@ -126,6 +126,8 @@ class Worker:
         """Claim and run one batch of due jobs to completion; returns how many ran."""
         jobs = await self._store.claim(self._clock.now(), self.lease, self._batch)
         await asyncio.gather(*(self._run(job) for job in jobs))
+        if self._flushing is not None:  # it may have taken these jobs' ends: wait for it
+            await asyncio.gather(self._flushing, return_exceptions=True)
         await self._flush()
         return len(jobs)
 
