@@ -55,9 +55,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import cProfile
-import json
 import logging
 import os
 import sys
@@ -79,119 +77,25 @@ from _common import (
     run_loop,
     server,
 )
+from _paging_load import API_TOKEN, POLICY, run_client
 from _paging_report import Run, table
 from _simulators import FINAL_STATUSES, SimulatorControl, SimulatorMode
 
-# The load generator runs this file in a child process with the standard library only (and
-# bench/_common.py and bench/_simulators.py, which need no more at import); Hotline,
-# uvicorn, httpx, SQLAlchemy and psycopg are imported where the server side needs them.
+# The load generator (bench/_paging_load.py) runs in a child process with the standard
+# library only; Hotline, uvicorn, httpx, SQLAlchemy and psycopg are imported where the
+# server side needs them.
 
-API_TOKEN = "bench-token-0123456789abcdef"  # noqa: S105 (a throw-away server's token)
 HOTLINE_NUMBER = "+12025550100"
 AGENT1, AGENT2 = "+12025550111", "+12025550112"
 ANY_KEY = "5"  # what agent 2 presses at the human check
 TIME_SCALE = 0.001  # simulated seconds x this = wall seconds: a 5 s ring lasts 5 ms
 RING_TIMEOUT = 5
-POLICY = "bench"
 WARM_UP = 3
 
 
 def epoch(iso: str) -> float:
     """A call-log ``at`` (ISO 8601, ms, ``Z``) as POSIX seconds."""
     return datetime.fromisoformat(iso).timestamp()
-
-
-# --- the load generator (child process) ----------------------------------------------------
-
-
-async def _request(
-    port: int, method: str, path: str, body: bytes | None
-) -> tuple[float, float, int, str]:
-    """One request on its own connection: (sent, answered, status, body or error)."""
-    sent = time.time()
-    try:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        head = (
-            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"Authorization: Bearer {API_TOKEN}\r\nConnection: close\r\n"
-        )
-        if body is not None:
-            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        writer.write(head.encode() + b"\r\n" + (body or b""))
-        status = int((await reader.readline()).split()[1])
-        length = 0
-        while (line := await reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.decode("latin-1").partition(":")
-            if name.strip().lower() == "content-length":
-                length = int(value)
-        content = await reader.readexactly(length)
-        answered = time.time()
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
-        return sent, answered, status, content.decode()
-    except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as error:
-        return sent, time.time(), 0, f"{type(error).__name__}: {error}"
-
-
-async def _timed(
-    port: int, method: str, path: str, body: bytes | None, limit: float
-) -> tuple[float, float, int, str]:
-    sent = time.time()
-    try:
-        async with asyncio.timeout(limit):
-            return await _request(port, method, path, body)
-    except TimeoutError:
-        return sent, time.time(), 0, f"no response within {limit:.0f} s"
-
-
-async def _load(mode: str, port: int, count: int, prefix: str, limit: float) -> list[list[Any]]:
-    if mode == "healthz":
-        jobs = [_timed(port, "GET", "/healthz", None, limit) for _ in range(count)]
-    else:
-        jobs = [
-            _timed(
-                port,
-                "POST",
-                "/api/v1/incidents",
-                json.dumps(
-                    {"title": f"{prefix} incident {i}", "severity": 1, "policy": POLICY}
-                ).encode(),
-                limit,
-            )
-            for i in range(count)
-        ]
-    rows: list[list[Any]] = []
-    for sent, answered, status, content in await asyncio.gather(*jobs):
-        ident = json.loads(content)["id"] if mode == "incidents" and status == 201 else None
-        rows.append([sent, answered, status, ident, "" if status in (200, 201) else content])
-    return rows
-
-
-def client_main(mode: str, port: int, count: int, prefix: str, limit: float) -> None:
-    json.dump(run_loop(_load(mode, port, count, prefix, limit)), sys.stdout)
-
-
-async def run_client(
-    mode: str, port: int, count: int, prefix: str, limit: float
-) -> list[list[Any]]:
-    """N concurrent requests from a child process; the server keeps running meanwhile."""
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        __file__,
-        "--client",
-        mode,
-        str(port),
-        str(count),
-        prefix,
-        str(limit),
-        stdout=asyncio.subprocess.PIPE,
-    )
-    out, _ = await child.communicate()
-    if child.returncode != 0:
-        raise RuntimeError(f"the load generator failed ({mode})")
-    rows: list[list[Any]] = json.loads(out)
-    return rows
 
 
 # --- probes in the server process -----------------------------------------------------------
@@ -453,12 +357,7 @@ def main() -> None:
         default="process",
         help="run the simulator in its own process (the default) or inside the server's",
     )
-    parser.add_argument("--client", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.client:
-        mode, port, count, prefix, limit = args.client
-        client_main(mode, int(port), int(count), prefix, float(limit))
-        return
     try:
         sizes = [int(x.replace("_", "")) for x in args.sizes.split(",") if x.strip()]
     except ValueError:
