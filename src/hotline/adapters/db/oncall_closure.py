@@ -17,11 +17,17 @@ from hotline.domain.directory import Absence, Directory
 Row = TypeVar("Row", GroupRow, PersonRow, RotationRow)
 
 
+_CHILDREN: dict[type, Any] = {
+    GroupRow: GroupRow.members,
+    PersonRow: PersonRow.phones,
+    RotationRow: RotationRow.participants,
+}
+
+
 def _with_children(cls: type[Row]) -> Any:
     """``select(cls)`` with its collection (members, phones, participants) joined in: one
     round trip instead of two on every on-call question."""
-    children = {GroupRow: GroupRow.members, PersonRow: PersonRow.phones}
-    return select(cls).options(joinedload(children.get(cls, RotationRow.participants)))
+    return select(cls).options(joinedload(_CHILDREN[cls]))
 
 
 async def _rows_by_id(session: AsyncSession, cls: type[Row], ids: Iterable[int]) -> list[Row]:
